@@ -1,0 +1,46 @@
+"""Gold question files: one JSON object per line.
+
+`{"id", "question", "answers": [alias, ...], "evidence": [doc_id, ...], "answerable", "category"?}`
+Unknown fields are ignored and `category` is optional, so other gold files load as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import InputError
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    """One question with its acceptable answers and the articles that support them."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    evidence: tuple[str, ...]
+    answerable: bool
+    category: str = "uncategorised"
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """Read a gold file; a malformed line is an error naming the file and line."""
+    questions = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read gold file {path}: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(GoldQuestion(
+                id=str(row["id"]), question=row["question"], answers=tuple(row.get("answers", ())),
+                evidence=tuple(row.get("evidence", ())), answerable=bool(row["answerable"]),
+                category=row.get("category") or "uncategorised"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}:{number}: not a gold question ({type(exc).__name__}: {exc})") from exc
+    return questions

@@ -1,0 +1,1 @@
+"""Write path: article files -> chunks -> embedded, saved index."""

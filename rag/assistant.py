@@ -1,0 +1,105 @@
+"""The assistant: retrieve, prompt, stream the model's draft, then verify it."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.backends import ChatBackend, GenerationParams
+from rag.errors import InputError
+from rag.prompting import NOT_IN_DOCUMENTS, build_messages
+from rag.retrieval import Retriever
+from rag.types import Answer, Passage
+from rag.verify import verify
+
+PROMPT_OVERHEAD_TOKENS = 8  # chat-template tokens per message, on top of their text
+
+
+@dataclass(frozen=True)
+class AssistantSettings:
+    """Knobs of the answering path; defaults measured on the seed gold set (README)."""
+
+    top_k: int = 4
+    score_floor: float = 0.25  # below this cosine similarity no passage is on topic
+    min_anchor_share: float = 1.0  # share of the question's names/numbers the cited passage must mention
+    min_topic_share: float = 0.5  # share of the question's other topic words it must contain
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+
+def clean_question(question: str) -> str:
+    """Replace control characters with spaces and fold whitespace; an empty result is an error."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in question)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned:
+        raise InputError('the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"')
+    return cleaned
+
+
+class Assistant:
+    """Answers questions with verified `[n]` citations, or says the answer is not in the documents."""
+
+    def __init__(self, retriever: Retriever, backend: ChatBackend, settings: AssistantSettings | None = None):
+        self.retriever = retriever
+        self.backend = backend
+        self.settings = settings or AssistantSettings()
+
+    def answer(self, question: str, on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
+        """Answer `question`; `on_token` receives the model's draft as it streams."""
+        started = time.perf_counter()
+        question = clean_question(question)
+        retrieved = self.retriever.retrieve(question, top_k or self.settings.top_k)
+        timings = {"retrieve": _ms(started)}
+        if not retrieved or retrieved[0].score < self.settings.score_floor:
+            best = f"{retrieved[0].score:.2f}" if retrieved else "none"
+            reason = f"no passage is close enough to the question (best score {best} < {self.settings.score_floor})"
+            return self._result(question, retrieved, "", timings, started, abstained=(reason,))
+        shown = self._fit(question, retrieved)
+        draft, timings["first_token"] = self._generate(build_messages(question, shown), on_token, started)
+        verdict = verify(question, shown, draft, self.settings.min_anchor_share, self.settings.min_topic_share)
+        if verdict.abstained:
+            return self._result(question, shown, draft, timings, started, abstained=verdict.warnings)
+        return Answer(question, verdict.text, verdict.citations, tuple(shown), self.backend.name, False,
+                      verdict.warnings, _finish(timings, started), draft)
+
+    def _fit(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """Drop the lowest-ranked passages (whole, never cut) until the prompt fits the context."""
+        budget = self.backend.context_tokens - self.settings.params.max_tokens
+        shown = list(passages)
+        while True:
+            messages = build_messages(question, shown)
+            used = sum(self.backend.count_tokens(m["content"]) + PROMPT_OVERHEAD_TOKENS for m in messages)
+            if used <= budget:
+                return shown
+            if not shown:
+                raise InputError(f"the question is too long for {self.backend.name}: with no passages the prompt "
+                                 f"needs {used} tokens and the model's context leaves {budget}")
+            shown.pop()
+
+    def _generate(self, messages: list[dict[str, str]], on_token, started: float) -> tuple[str, float]:
+        pieces: list[str] = []
+        first_token = 0.0
+        for piece in self.backend.stream(messages, self.settings.params):
+            if not pieces:
+                first_token = _ms(started)
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        return "".join(pieces).strip(), first_token
+
+    def _result(self, question, shown, draft, timings, started, abstained: tuple[str, ...]) -> Answer:
+        return Answer(question, NOT_IN_DOCUMENTS, (), tuple(shown), self.backend.name, True, tuple(abstained),
+                      _finish(timings, started), draft)
+
+
+def _finish(timings: dict[str, float], started: float) -> dict[str, float]:
+    total = _ms(started)
+    first = timings.get("first_token", 0.0)
+    generate = round(total - timings["retrieve"], 1) if first else 0.0
+    return {"retrieve": timings["retrieve"], "first_token": first, "generate": generate, "total": total}
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

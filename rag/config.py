@@ -1,0 +1,61 @@
+"""Settings: `rag.toml`, overridden by `RAG_*` environment variables, overridden by flags.
+
+Only the CLI reads settings; components take plain constructor arguments. Secrets are never
+settings: API keys come only from the providers' own environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rag.errors import InputError
+
+CONFIG_FILE = "rag.toml"
+
+
+class Settings(BaseModel):
+    """Every user-tunable setting with its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: Path = Path("var/index/default")
+    model: str = "local"
+    top_k: int = Field(4, ge=1, le=50)
+    models_dir: Path = Path("var/models")
+    context_tokens: int = Field(4096, ge=512, le=131072)
+    max_tokens: int = Field(96, ge=16, le=4096)
+    score_floor: float = Field(0.25, ge=-1.0, le=1.0)
+    min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)
+    min_topic_share: float = Field(0.5, ge=0.0, le=1.0)
+
+
+def _from_file(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid TOML: {exc}") from exc
+    return data.get("rag", data)
+
+
+def _from_env() -> dict:
+    prefix = "RAG_"
+    names = set(Settings.model_fields)
+    return {k[len(prefix):].lower(): v for k, v in os.environ.items()
+            if k.startswith(prefix) and k[len(prefix):].lower() in names}
+
+
+def load_settings(flags: dict | None = None) -> Settings:
+    """Merge file, environment and flags (flags given as None are ignored)."""
+    config_path = Path(os.environ.get("RAG_CONFIG", CONFIG_FILE))
+    merged = {**_from_file(config_path), **_from_env(), **{k: v for k, v in (flags or {}).items() if v is not None}}
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"bad setting ({problems})") from exc

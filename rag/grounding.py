@@ -1,0 +1,99 @@
+"""Term-level evidence: which words of an answer or question a passage contains.
+
+A small model writes fluent text whether or not the passages hold the answer, so we
+check words, not fluency: the answer's new terms must be in the passage it cites, and
+the names and numbers the question is about must be there too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.citations import strip_markers
+
+_TOKEN = re.compile(r"\w+(?:[.,'’]\w+)*")
+_STOPWORDS = frozenset(
+    """a an the and or but if then than that this these those there their they them it its is are was
+    were be been being am do does did done have has had having of in on at to for from by with about
+    as into over after before during since until while per via not no yes so such also just only
+    very more most less least much many some any each every other another both either neither all
+    what which who whom whose when where why how he she his her him we our you your i me my mine
+    said says say according would could should will can may might must shall one who's what's
+    passage passages answer document documents article articles""".split()
+)
+_WH = frozenset("what which who whom whose when where why how in on at by for of according".split())
+# Words that name the kind of answer wanted ("which city", "what year"): the passage says
+# "Shanghai" or "2021", not "city" or "year", so they are not evidence either way.
+ANSWER_TYPE_WORDS = frozenset(
+    """name names city cities country countries place places state states area date dates day days week
+    weeks month months year years time times percentage percent share number amount much many long
+    kind type company companies firm firms organization person people newspaper outlet""".split()
+)
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+
+
+def normalise_token(token: str) -> str:
+    """Lower-case, drop possessive 's and thousands separators."""
+    token = token.lower().replace("’", "'")
+    token = re.sub(r"'s$", "", token)
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", token):
+        token = token.replace(",", "")
+    return _NUMBER_WORDS.get(token, token)
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised word tokens of `text`."""
+    return [normalise_token(t) for t in _TOKEN.findall(text)]
+
+
+def stem(term: str) -> str:
+    """A crude stem (first five letters): "factories"/"factory" and "meets"/"meeting" meet."""
+    return term if any(c.isdigit() for c in term) else term[:5]
+
+
+def key_terms(text: str) -> list[str]:
+    """Content-bearing words: numbers, capitalised words, and other non-stopwords of 3+ letters."""
+    found = []
+    for raw in _TOKEN.findall(strip_markers(text)):
+        t = normalise_token(raw)
+        if any(c.isdigit() for c in t) or (raw[0].isupper() and t not in _WH) or (len(t) >= 3 and t not in _STOPWORDS):
+            found.append(t)
+    return list(dict.fromkeys(found))
+
+
+def topic_terms(question: str) -> list[str]:
+    """The question's key terms other than answer-type words ("city", "year")."""
+    return [t for t in key_terms(question) if t not in ANSWER_TYPE_WORDS]
+
+
+def anchors(question: str) -> list[str]:
+    """What a question is about that an answer's passage must mention: its numbers and its
+    names (capitalised words other than the first)."""
+    raws = _TOKEN.findall(question)
+    found = [normalise_token(r) for i, r in enumerate(raws)
+             if any(c.isdigit() for c in r) or (i > 0 and r[0].isupper() and r.lower() not in _WH)]
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The words of a passage, exact and stemmed, for membership tests."""
+
+    exact: frozenset[str]
+    stems: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Evidence:
+        """Index the words of `text`."""
+        words = frozenset(tokens(text))
+        return cls(words, frozenset(stem(w) for w in words))
+
+    def has(self, term: str) -> bool:
+        """Whether the passage contains `term` (numbers exactly, words by stem)."""
+        return term in self.exact or (not any(c.isdigit() for c in term) and stem(term) in self.stems)
+
+    def missing(self, terms: list[str]) -> list[str]:
+        """The terms the passage lacks."""
+        return [t for t in terms if not self.has(t)]

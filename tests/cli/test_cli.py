@@ -1,0 +1,99 @@
+"""The `rag` command: exit codes and exact messages for every documented error."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import SEEDS, rag
+
+EMPTY = 'rag: error: the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"\n'
+
+
+def test_version(tmp_path):
+    result = rag("--version", cwd=tmp_path)
+    assert (result.code, result.out) == (0, "rag 0.1.0\n")
+
+
+@pytest.mark.parametrize("question", ["", "   \t  "])
+def test_an_empty_question_exits_2_with_one_line(tmp_path, question):
+    result = rag("ask", question, cwd=tmp_path)
+    assert (result.code, result.out, result.err) == (2, "", EMPTY)
+
+
+def test_no_index_and_no_articles(tmp_path):
+    result = rag("ask", "Who is the chairman of CATL?", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err == ("rag: error: no index at var/index/default and no articles in ./seeds: "
+                          "build one with `rag index PATH --index var/index/default`\n")
+
+
+def test_unknown_flag_and_bad_config_value(tmp_path):
+    result = rag("ask", "--frobnicate", "q", cwd=tmp_path)
+    assert result.code == 2 and "unrecognized arguments: --frobnicate" in result.err
+    result = rag("search", "q", cwd=tmp_path, env={"RAG_TOP_K": "0"})
+    assert (result.code, result.err) == (2, "rag: error: bad setting (top_k: Input should be greater than or equal to 1)\n")
+
+
+def test_index_skips_unreadable_files_names_them_and_exits_1(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    (docs / "latin1.txt").write_bytes("Caf\xe9 news".encode("latin-1"))
+    result = rag("index", str(docs), "--index", str(tmp_path / "ix"), cwd=tmp_path)
+    assert result.code == 1
+    assert f"rag: warning: skipped {docs / 'latin1.txt'}: not UTF-8 text (byte 3)\n" in result.err
+    assert "rag: indexed 5 articles (5 added, 0 updated, 0 removed, 0 unchanged); embedded" in result.err
+    status = json.loads(rag("status", "--json", "--index", str(tmp_path / "ix"), cwd=tmp_path).out)
+    assert sorted(status["manifest"]["articles"]) == sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def test_reindexing_unchanged_articles_embeds_nothing(tmp_path, seed_index):
+    index_copy = tmp_path / "ix"
+    shutil.copytree(seed_index, index_copy, symlinks=True)
+    result = rag("index", "--index", str(index_copy), cwd=tmp_path)
+    assert result.code == 0
+    assert "(0 added, 0 updated, 0 removed, 5 unchanged); embedded 0 of " in result.err
+
+
+def test_a_corrupt_index_is_reported_with_the_repair_command_and_left_alone(tmp_path, seed_index):
+    index_copy = tmp_path / "ix"
+    shutil.copytree(seed_index, index_copy, symlinks=True)
+    chunks = index_copy / "current" / "chunks.jsonl"
+    chunks.write_text(chunks.read_text()[:-40])
+    before = {p: p.read_bytes() for p in (index_copy / "current").iterdir()}
+    for command in (["ask", "Who is the chairman of CATL?"], ["search", "CATL"]):
+        result = rag(*command, "--index", str(index_copy), cwd=tmp_path)
+        assert result.code == 2
+        assert result.err == (f"rag: error: index at {index_copy} is corrupt (chunks.jsonl fails its checksum): "
+                              f"rebuild it with `rag index --rebuild --index {index_copy}`\n")
+    assert {p: p.read_bytes() for p in (index_copy / "current").iterdir()} == before
+    repaired = rag("index", "--rebuild", "--index", str(index_copy), cwd=tmp_path)
+    assert repaired.code == 0 and rag("search", "CATL", "--index", str(index_copy), cwd=tmp_path).code == 0
+
+
+def test_a_model_file_with_the_wrong_hash_is_refused(tmp_path, seed_index):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").write_bytes(b"GGUF" + b"\x00" * 100)
+    result = rag("ask", "Who is the chairman of CATL?", "--index", str(seed_index), cwd=tmp_path,
+                 env={"RAG_MODELS_DIR": str(models)})
+    assert result.code == 2
+    assert result.err.endswith(f"rag: error: model file {models / 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf'} is corrupt "
+                               "(size or sha256 mismatch): delete it and run again to reassemble it\n")
+    assert "Traceback" not in result.err
+
+
+def test_search_json_ranks_the_catl_passage_first(tmp_path, seed_index):
+    result = rag("search", "--json", "-k", "3", "Who is the chairman of CATL?", "--index", str(seed_index), cwd=tmp_path)
+    assert result.code == 0
+    ranked = json.loads(result.out)
+    assert [r["chunk_id"] for r in ranked] == ["004_93dc4c72c663ac72:1", "004_93dc4c72c663ac72:0", "004_93dc4c72c663ac72:3"]
+    assert [r["rank"] for r in ranked] == [1, 2, 3]
+    assert "Zeng Yuqun, chairman of Chinese electric battery giant CATL" in ranked[0]["text"]
+
+
+def test_status_lists_the_articles(tmp_path, seed_index):
+    result = rag("status", "--index", str(seed_index), cwd=tmp_path)
+    assert result.code == 0
+    assert "articles  5\n" in result.out
+    assert "002_9ad4130286e12838  2024-04-28" in result.out

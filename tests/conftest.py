@@ -1,0 +1,54 @@
+"""Shared fixtures. Model-tier fixtures load the real models once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a real component is missing, except under CI=true, where that is a failure."""
+    if not condition:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"required under CI=true: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of the seed articles that a test may change."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def rag(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    """`rag ARGS...` as a user would run it; RAG_* variables of the caller are not inherited."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    done = subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=cwd, env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    """The seed articles indexed once by the real `rag index` (real MiniLM)."""
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
+    result = rag("index", str(SEEDS), "--index", str(index_dir), cwd=index_dir.parent)
+    assert result.code == 0, result.err
+    return index_dir

@@ -1,0 +1,81 @@
+import pytest
+
+from index.build import build_index
+from index.chunking import ChunkingSettings
+from rag import store
+from rag.assistant import Assistant, AssistantSettings, clean_question
+from rag.errors import InputError
+from rag.prompting import SYSTEM
+from rag.render import answer_dict
+from rag.retrieval import DenseRetriever
+from tests.fakes import HashEmbedder, ScriptedBackend
+
+
+@pytest.fixture
+def retriever(tmp_path, seeds_copy):
+    embedder = HashEmbedder()
+    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
+    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
+
+
+def test_prompt_numbers_passages_in_rank_order_and_ends_with_the_question(retriever):
+    backend = ScriptedBackend("Zeng Yuqun")
+    streamed = []
+    answer = Assistant(retriever, backend).answer("Who is the chairman of CATL?", on_token=streamed.append)
+    [messages] = backend.calls
+    assert messages[0] == {"role": "system", "content": SYSTEM}
+    user = messages[1]["content"]
+    assert user.endswith("\n\nQuestion: Who is the chairman of CATL?")
+    for number, passage in enumerate(answer.passages, start=1):
+        assert f"Passage {number} ({passage.chunk.title}" in user
+    assert user.index("Passage 1 (") < user.index("Passage 2 (") < user.index("Passage 4 (")
+    assert "".join(streamed) == "Zeng Yuqun"
+    assert answer.text.startswith("Zeng Yuqun [") and not answer.abstained
+    assert answer.citations[0].passage.chunk.article_id == "004_93dc4c72c663ac72"
+
+
+def test_the_json_form_has_the_documented_keys(retriever):
+    answer = Assistant(retriever, ScriptedBackend("Zeng Yuqun")).answer("Who is the chairman of CATL?")
+    data = answer_dict(answer)
+    assert {"question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"} <= set(data)
+    assert set(data["citations"][0]) >= {"marker", "doc_id", "chunk_id", "text", "score"}
+    assert [r["chunk_id"] for r in data["retrieved"]] == [p.chunk.id for p in answer.passages]
+    assert set(data["timings_ms"]) == {"retrieve", "first_token", "generate", "total"}
+
+
+def test_an_off_topic_question_abstains_without_calling_the_model(retriever):
+    backend = ScriptedBackend()
+    answer = Assistant(retriever, backend, AssistantSettings(score_floor=0.9)).answer("Recipe for tomato soup?")
+    assert answer.abstained and answer.text == "Not in the documents." and backend.calls == []
+    assert answer.warnings[0].startswith("no passage is close enough to the question (best score ")
+
+
+def test_an_invented_answer_becomes_an_abstention_that_keeps_the_draft(retriever):
+    answer = Assistant(retriever, ScriptedBackend("Tesla paid 9 billion dollars.")).answer("How much did Tesla pay Baidu?")
+    assert answer.abstained and answer.text == "Not in the documents."
+    assert answer.draft == "Tesla paid 9 billion dollars."
+    assert answer.citations == ()
+
+
+def test_passages_that_do_not_fit_are_dropped_lowest_rank_first(retriever):
+    roomy = Assistant(retriever, ScriptedBackend("Zeng Yuqun", context_tokens=4096))
+    tight = Assistant(retriever, ScriptedBackend("Zeng Yuqun", context_tokens=300))
+    full = roomy.answer("Who is the chairman of CATL?").passages
+    cut = tight.answer("Who is the chairman of CATL?").passages
+    assert 0 < len(cut) < len(full) and cut == full[: len(cut)]
+
+
+def test_a_question_longer_than_the_context_is_an_input_error(retriever):
+    assistant = Assistant(retriever, ScriptedBackend(context_tokens=512))
+    with pytest.raises(InputError, match=r"^the question is too long for scripted: with no passages the prompt needs \d+ tokens"):
+        assistant.answer("Tesla " * 600)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x07\x1b"])
+def test_empty_questions_are_refused(question):
+    with pytest.raises(InputError, match=r'^the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing\?"$'):
+        clean_question(question)
+
+
+def test_control_characters_are_replaced_and_other_scripts_kept():
+    assert clean_question("Who\x00 met\x1b[31m 李強?\n") == "Who met [31m 李強?"

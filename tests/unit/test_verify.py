@@ -1,0 +1,68 @@
+from rag.types import Chunk, Passage
+from rag.verify import verify
+
+
+def passage(i, text, title="Musk visits China"):
+    return Passage(Chunk(f"d{i}:0", f"d{i}", 0, text, 0, len(text), title), 0.6, i)
+
+
+SHOWN = [
+    passage(1, "Musk met Premier Li Qiang in Beijing on Sunday."),
+    passage(2, "Tesla has sold more than 1.7 million cars in China since it entered the market."),
+    passage(3, "CATL chairman Zeng Yuqun met Musk on Tuesday at a hotel in Beijing."),
+]
+
+
+def test_a_supported_answer_is_cited_to_the_passage_that_holds_it():
+    v = verify("Who is the chairman of CATL?", SHOWN, "Zeng Yuqun")
+    assert (v.text, [c.marker for c in v.citations], v.abstained, v.warnings) == ("Zeng Yuqun [3]", [3], False, ())
+
+
+def test_a_wrong_model_citation_is_moved_to_the_supporting_passage():
+    v = verify("How many cars has Tesla sold in China?", SHOWN, "1.7 million cars [1].")
+    assert v.text == "1.7 million cars [2]."
+    assert v.warnings == ("the model cited a passage that does not contain its answer; cited the one that does",)
+
+
+def test_an_out_of_range_model_citation_is_dropped_and_reported():
+    v = verify("How many cars has Tesla sold in China?", SHOWN, "1.7 million cars [9].")
+    assert v.text == "1.7 million cars [2]."
+    assert v.warnings == ("dropped citation [9]: only 3 passages were shown",)
+
+
+def test_an_invented_number_is_withdrawn():
+    v = verify("How much did Tesla pay Baidu?", SHOWN, "Tesla paid $2.4 million.")
+    assert v.abstained and v.warnings == ("withdrew an answer no passage supports (not found: paid, 2.4)",)
+
+
+def test_a_false_premise_is_caught_by_the_question_names():
+    v = verify("What did Musk discuss with Xi Jinping in Beijing?", SHOWN, "Musk met Premier Li Qiang.")
+    assert v.abstained
+    assert v.warnings == ("withdrew an answer whose passage does not mention what was asked about (xi, jinping)",)
+
+
+def test_an_answer_from_a_passage_about_something_else_is_withdrawn():
+    v = verify("Who is Tesla's chief financial officer?", SHOWN, "Zeng Yuqun")
+    assert v.warnings == ("withdrew an answer whose passage does not mention what was asked about (tesla)",)
+    v = verify("Who is the chief financial officer of CATL?", SHOWN, "Zeng Yuqun")
+    assert v.warnings == ("withdrew an answer whose passage is about something else (lacks: chief, financial, officer)",)
+    lenient = verify("Who is the chief financial officer of CATL?", SHOWN, "Zeng Yuqun", min_topic_share=0.25)
+    assert lenient.text == "Zeng Yuqun [3]"
+
+
+def test_how_many_needs_a_quantity_and_a_year_is_not_one():
+    v = verify("How many cars has Tesla sold in China?", SHOWN, "Since it entered the market in 2018.")
+    assert v.warnings == ("withdrew an answer with no quantity to a how-many/how-much question",)
+
+
+def test_declining_and_repeating_the_question_are_abstentions():
+    assert verify("Who is the chairman of CATL?", SHOWN, "Not in the documents.").abstained
+    assert verify("Who is the chairman of CATL?", SHOWN, "The passages do not mention it.").abstained
+    v = verify("Who is the chairman of CATL?", SHOWN, "CATL chairman")
+    assert v.warnings == ("the draft only repeated the question",)
+    assert verify("Who is the chairman of CATL?", SHOWN, "").abstained
+
+
+def test_number_words_match_digits():
+    shown = [passage(1, "Musk has met Li publicly at least five times.")]
+    assert verify("How many times has Musk met Li publicly?", shown, "5 times").text == "5 times [1]"
