@@ -20,6 +20,7 @@ DEFAULT_SOURCES = Path("seeds")
 
 
 def _say(message: str) -> None:
+    sys.stdout.flush()  # keep stdout and stderr in order when both go to one place
     print(f"rag: {message}", file=sys.stderr, flush=True)
 
 

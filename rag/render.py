@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
+from rag.grounding import Evidence, key_terms
 from rag.types import Answer, Passage
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")
 
 
 def passage_dict(passage: Passage) -> dict:
@@ -36,6 +40,16 @@ def excerpt(text: str, width: int = 240) -> str:
     return textwrap.shorten(" ".join(text.split()), width=width, placeholder=" …")
 
 
+def supporting_sentence(passage_text: str, answer_text: str, width: int = 240) -> str:
+    """The sentence of a passage that holds most of the answer's terms (what the user should read)."""
+    terms = key_terms(answer_text)
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(passage_text) if m.group().strip()]
+    if not sentences or not terms:
+        return excerpt(passage_text, width)
+    best = max(sentences, key=lambda sent: len(terms) - len(Evidence.of(sent).missing(terms)))
+    return excerpt(best, width)
+
+
 def sources_text(answer: Answer) -> str:
     """The cited sources under an answer (or, on abstention, the closest passages)."""
     lines = []
@@ -47,7 +61,8 @@ def sources_text(answer: Answer) -> str:
         chunk = c.passage.chunk
         date = f", {chunk.published}" if chunk.published else ""
         lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date})")
-        lines.append(textwrap.indent(textwrap.fill(excerpt(chunk.text), width=88), "    "))
+        quote = supporting_sentence(chunk.text, answer.text)
+        lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=88), "    "))
     for warning in answer.warnings:
         lines.append(f"note: {warning}")
     return "\n".join(lines)

@@ -79,3 +79,15 @@ def test_empty_questions_are_refused(question):
 
 def test_control_characters_are_replaced_and_other_scripts_kept():
     assert clean_question("Who\x00 met\x1b[31m 李強?\n") == "Who met [31m 李強?"
+
+
+def test_sources_quote_the_sentence_that_supports_the_answer(retriever):
+    from rag.render import sources_text, supporting_sentence
+
+    text = "Musk met Li on Sunday. Tesla partnered with Baidu on mapping. Shares rose."
+    assert supporting_sentence(text, "Baidu [1]") == "Tesla partnered with Baidu on mapping."
+    answer = Assistant(retriever, ScriptedBackend("Zeng Yuqun")).answer("Who is the chairman of CATL?")
+    shown = sources_text(answer)
+    assert shown.startswith(f"[{answer.citations[0].marker}] China's Minister of Industry")
+    quote = "“Tesla CEO Elon Musk and Zeng Yuqun, chairman of Chinese electric battery giant CATL, walk side by side"
+    assert quote in " ".join(shown.split())
