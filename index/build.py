@@ -82,23 +82,25 @@ def build_index(
         articles: dict[str, dict] = {}
         added, updated, unchanged = [], [], []
         to_embed: list[Chunk] = []
+
+        def keep(article_id: str, entry: dict) -> None:
+            """Carry an article's chunks and vectors over from the previous index, unembedded."""
+            rows = old_rows[article_id]
+            chunks.extend(previous.chunks[r] for r in rows)
+            vectors.append(old_vectors[rows])
+            articles[article_id] = entry
+
         for source in files:
             old = old_articles.get(source.article_id)
             if old and old["sha256"] == source.sha256:
-                rows = old_rows[source.article_id]
-                chunks.extend(previous.chunks[r] for r in rows)
-                vectors.append(old_vectors[rows])
-                articles[source.article_id] = {**old, "source": str(source.path)}
+                keep(source.article_id, {**old, "source": str(source.path)})
                 unchanged.append(source.article_id)
                 continue
             article = read_article(source)
             if isinstance(article, Skipped):
                 skipped.append(article)
                 if old:  # keep the indexed version rather than lose a readable article
-                    rows = old_rows[source.article_id]
-                    chunks.extend(previous.chunks[r] for r in rows)
-                    vectors.append(old_vectors[rows])
-                    articles[source.article_id] = old
+                    keep(source.article_id, old)
                 continue
             new_chunks = chunker.chunk(article)
             chunks.extend(new_chunks)

@@ -43,11 +43,9 @@ def _report_build(report) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from index.build import build_index
+    from index.build import build_index, recorded_sources
 
     paths = [Path(p) for p in args.paths]
-    from index.build import recorded_sources
-
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
     report = build_index(settings.index, paths, _embedder(), rebuild=args.rebuild, say=_say, progress=True)
@@ -110,7 +108,10 @@ def cmd_ask(args, settings: Settings) -> int:
     print()
     print(sources_text(answer))
     t = answer.timings
-    _say(f"first token {t['first_token'] / 1000:.1f} s, total {t['total'] / 1000:.1f} s ({answer.model})")
+    if t["first_token"]:
+        _say(f"first token {t['first_token'] / 1000:.1f} s, total {t['total'] / 1000:.1f} s ({answer.model})")
+    else:
+        _say(f"answered without calling the model in {t['total'] / 1000:.1f} s")
     return 0
 
 

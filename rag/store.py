@@ -133,7 +133,7 @@ def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarr
     link.unlink(missing_ok=True)
     link.symlink_to(generation)
     os.replace(link, index_dir / CURRENT)  # the commit point
-    _fsync_dir(index_dir)
+    _fsync(index_dir)  # make the new `current` link itself durable
     _remove_old_generations(index_dir, keep=generation)
     return index_dir / generation
 
@@ -164,6 +164,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _fsync_dir(path: Path) -> None:
-    _fsync(path)
