@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import ModelError
+from rag.hashing import file_sha256
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,6 @@ def _part_files(model: PackagedModel) -> list[Path]:
             raise ModelError(f"model {model.name}: part {i} of {model.parts} is not installed; run: {model.install_hint()}")
         files.append(found[0])
     return files
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 8 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(8 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_path(name: str, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Path:

@@ -13,7 +13,6 @@ leaves the previous index loadable. No pickle anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import IndexCorruptError, IndexMissingError
+from rag.hashing import file_sha256
 from rag.types import Chunk
 
 FORMAT_VERSION = 1
@@ -60,14 +60,6 @@ class Store:
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def exists(index_dir: Path) -> bool:
     """Whether `index_dir` holds a (possibly damaged) index."""
     return (index_dir / CURRENT).exists() or (index_dir / CURRENT).is_symlink()
@@ -89,7 +81,7 @@ def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
                 f"{FORMAT_VERSION}: rebuild it with `{hint}`"
             )
         for name in (CHUNKS, VECTORS):
-            if _sha256(gen / name) != manifest["checksums"][name]:
+            if file_sha256(gen / name) != manifest["checksums"][name]:
                 raise IndexCorruptError(f"index at {index_dir} is corrupt ({name} fails its checksum): rebuild it with `{hint}`")
         with (gen / CHUNKS).open(encoding="utf-8") as f:
             chunks = tuple(Chunk(**json.loads(line)) for line in f)
@@ -124,7 +116,7 @@ def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarr
         for chunk in chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     manifest = {**manifest, "format_version": FORMAT_VERSION,
-                "checksums": {name: _sha256(tmp / name) for name in (CHUNKS, VECTORS)}}
+                "checksums": {name: file_sha256(tmp / name) for name in (CHUNKS, VECTORS)}}
     _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     for name in (CHUNKS, VECTORS):
         _fsync(tmp / name)
