@@ -10,11 +10,12 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rag import __version__
 from rag.config import Settings, load_settings
-from rag.errors import IndexMissingError, RagError
+from rag.errors import IndexMissingError, InputError, RagError
 
 DEFAULT_SOURCES = Path("seeds")
 
@@ -115,6 +116,52 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _articles_of(manifest: dict) -> list:
+    """The articles an index was built from, read again from their recorded sources."""
+    from index.sources import Skipped, discover, read_article
+
+    files, _ = discover([Path(p) for p in manifest["sources"] if Path(p).exists()])
+    return [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from evals.command import evaluate, format_metrics, run_meta, threshold_failures
+    from evals.compare import compare
+    from evals.gold import load_gold
+
+    if args.compare:
+        print(compare(Path(args.compare[0]), Path(args.compare[1])))
+        return 0
+    questions = load_gold(Path(args.gold))[: args.limit]
+    if not questions:
+        raise InputError(f"{args.gold} holds no questions")
+    assistant = _assistant(settings)
+    manifest = assistant.retriever.store.manifest
+    ask, model, note = assistant.answer, assistant.backend.name, ""
+    if args.baseline == "langchain":
+        from evals.baseline_langchain import NOTE, LangChainRecipe
+
+        recipe = LangChainRecipe(_articles_of(manifest), assistant.retriever.embedder, assistant.backend)
+        ask, model, note = recipe.answer, recipe.name, NOTE
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or f"var/evals/{stamp}-{model.replace(':', '-').replace('/', '_')}")
+    chosen = settings.model_dump(include={"top_k", "score_floor", "min_anchor_share", "min_topic_share", "max_tokens",
+                                          "context_tokens"})
+    report = evaluate(questions, ask, out, run_meta(Path(args.gold), model, chosen, manifest, note))
+    print(format_metrics(report["metrics"]))
+    if note:
+        print(f"note: {note}")
+    _say(f"wrote {out}/predictions.jsonl, report.json and report.html")
+    failed = threshold_failures(report["metrics"], {k: getattr(args, k) for k in THRESHOLD_FLAGS})
+    for line in failed:
+        _say(f"threshold missed: {line}")
+    return 1 if failed else 0
+
+
+THRESHOLD_FLAGS = ("min_accuracy", "min_answer_accuracy", "min_citation_accuracy", "min_abstention_recall",
+                   "max_false_abstention_rate")
+
+
 def cmd_search(args, settings: Settings) -> int:
     from rag.assistant import clean_question
     from rag.render import excerpt, passage_dict
@@ -151,6 +198,13 @@ def cmd_status(args, settings: Settings) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (kept separate so tests can inspect it)."""
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of news articles; answers cite their passages.")
@@ -176,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", "--top-k", type=int, dest="top_k")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("eval", parents=[common], help="score answers against gold questions; write a report")
+    p.add_argument("--gold", default="evals/gold.jsonl", help="gold questions, JSONL (default evals/gold.jsonl)")
+    p.add_argument("--model", help="model spec (default: the configured one)")
+    p.add_argument("--out", help="run folder (default var/evals/TIMESTAMP-MODEL)")
+    p.add_argument("--limit", type=_positive, help="only the first N questions")
+    p.add_argument("--baseline", choices=["langchain"], help="score LangChain's tutorial recipe instead of rag")
+    p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="show which questions changed between runs")
+    for flag in THRESHOLD_FLAGS:
+        p.add_argument(f"--{flag.replace('_', '-')}", type=float, metavar="X", help="exit 1 when missed")
+    p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("status", parents=[common], help="show the index: articles, embedder, model files")
     p.add_argument("--json", action="store_true")

@@ -32,6 +32,7 @@ def answer_dict(answer: Answer) -> dict:
         "warnings": list(answer.warnings),
         "draft": answer.draft,
         "timings_ms": answer.timings,
+        "usage": answer.usage,
     }
 
 

@@ -60,3 +60,4 @@ class Answer:
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
     draft: str = ""  # the model's raw output before checks, for debugging and evals
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens (model's tokenizer)

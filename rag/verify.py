@@ -22,7 +22,7 @@ from rag.grounding import Evidence, anchors, key_terms, stem, topic_terms
 from rag.types import Citation, Passage
 
 # Phrases models use to decline, besides our own "Not in the documents."
-_DECLINE = re.compile(
+DECLINE = re.compile(
     r"not in the (documents|passages)|(do|does|did) not (contain|state|mention|provide|say|include)"
     r"|no information|not (mentioned|provided|stated|specified)|(don't|do not|cannot) know|unable to (answer|determine)",
     re.IGNORECASE,
@@ -62,7 +62,7 @@ def _cite(text: str, numbers: list[int]) -> str:
 def verify(question: str, passages: list[Passage], draft: str, min_anchor_share: float = 1.0,
            min_topic_share: float = 0.5) -> Verdict:
     """Check `draft` against the passages shown to the model (numbered 1..n in order)."""
-    if not draft.strip() or _DECLINE.search(draft):
+    if not draft.strip() or DECLINE.search(draft):
         return _abstain("the model found no answer in the passages")
     parsed = parse_citations(draft, passages)
     answer = strip_markers(parsed.text)

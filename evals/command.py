@@ -1,0 +1,85 @@
+"""`rag eval`: run a gold file through an assistant, write the run folder, check thresholds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evals.gold import GoldQuestion
+from evals.report import build_report, write_run
+from evals.runner import Scored, run
+from rag import __version__
+from rag.types import Answer
+
+# flag name -> (metric, direction)
+THRESHOLDS = {
+    "min_accuracy": ("accuracy", ">="),
+    "min_answer_accuracy": ("answer_accuracy", ">="),
+    "min_citation_accuracy": ("citation_accuracy", ">="),
+    "min_abstention_recall": ("abstention_recall", ">="),
+    "max_false_abstention_rate": ("false_abstention_rate", "<="),
+}
+
+
+def run_meta(gold_path: Path, model: str, settings: dict, manifest: dict | None, note: str = "") -> dict:
+    """What makes a run reproducible: gold file hash, model spec, settings, index manifest, versions."""
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rag_version": __version__,
+        "gold": {"path": str(gold_path), "sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest()},
+        "model": model,
+        "temperature": 0.0,
+        "seed": 0,
+        "settings": settings,
+        "index": {k: manifest[k] for k in ("created", "embedder", "chunking", "sources", "articles", "packages")}
+        if manifest else None,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "note": note,
+    }
+
+
+def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_dir: Path, meta: dict,
+             progress: bool = True) -> dict:
+    """Ask every question with a progress bar, write the run folder, return the report."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(questions), unit="question", desc="eval", disable=not progress) as bar:
+        def advance(result: Scored) -> None:
+            bar.set_postfix_str(f"{result.gold.id} {'ok' if result.correct else 'wrong'}")
+            bar.update()
+
+        results = run(questions, ask, advance)
+    report = build_report(results, meta)
+    write_run(out_dir, results, report)
+    return report
+
+
+def threshold_failures(metrics: dict, limits: dict[str, float | None]) -> list[str]:
+    """Human lines for every threshold the metrics miss (empty when all pass)."""
+    failed = []
+    for flag, limit in limits.items():
+        if limit is None:
+            continue
+        metric, direction = THRESHOLDS[flag]
+        value = metrics.get(metric)
+        ok = value is not None and (value >= limit if direction == ">=" else value <= limit)
+        if not ok:
+            failed.append(f"{metric} is {value}, needs {direction} {limit} (--{flag.replace('_', '-')})")
+    return failed
+
+
+def format_metrics(metrics: dict) -> str:
+    """The headline metrics as a short aligned table for the terminal."""
+    keys = ("questions", "accuracy", "answer_accuracy", "exact_match", "token_f1", "citation_accuracy",
+            "citation_precision", "abstention_recall", "false_abstention_rate", "mrr")
+    lines = [f"{k:24} {metrics[k]}" for k in keys]
+    lines.append(f"{'hit_at_k':24} " + ", ".join(f"@{k} {v}" for k, v in metrics["hit_at_k"].items()))
+    lines.append(f"{'latency_ms p50/p95':24} {metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}")
+    lines.append(f"{'first_token_ms p50/p95':24} {metrics['first_token_ms']['p50']} / {metrics['first_token_ms']['p95']}")
+    lines.append(f"{'tokens in/out (mean)':24} {metrics['tokens']['prompt_mean']} / {metrics['tokens']['completion_mean']}")
+    return "\n".join(lines)
