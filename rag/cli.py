@@ -158,6 +158,41 @@ def cmd_eval(args, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def cmd_bench(args, settings: Settings) -> int:
+    import hashlib
+
+    from evals.bench_realtimeqa import published_table, run_bench
+    from evals.command import run_meta
+    from evals.realtimeqa import load_questions, weeks_in, write_corpus
+    from index.build import build_index
+
+    data = Path(args.data)
+    available = weeks_in(data)
+    weeks = args.weeks or available
+    unknown = sorted(set(weeks) - set(available))
+    if not available or unknown:
+        raise InputError(f"no search results for week(s) {', '.join(unknown) or 'any'} in {data}/search_results")
+    questions = load_questions(data, weeks, args.mode)[: args.limit]
+    key = hashlib.sha1(" ".join([*weeks, "gold" if args.with_gold_articles else ""]).encode()).hexdigest()[:10]
+    home = Path("var/bench") / f"realtimeqa-{key}"
+    pages = write_corpus(data, weeks, home / "corpus", args.with_gold_articles)
+    _say(f"{pages} unique pages from {len(weeks)} week(s); indexing into {home / 'index'}")
+    _report_build(build_index(home / "index", [home / "corpus"], _embedder(), say=_say, progress=True))
+    settings = settings.model_copy(update={"index": home / "index"})
+    assistant = _assistant(settings)
+    out = Path(args.out or f"var/bench/runs/realtimeqa-{args.mode}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    setting = "search results + gold articles (easier than the published setting)" if args.with_gold_articles \
+        else "search results only (the published setting)"
+    meta = run_meta(data / "questions_qa.jsonl", assistant.backend.name, {"weeks": weeks, "corpus": setting,
+                    "top_k": settings.top_k}, assistant.retriever.store.manifest)
+    report = run_bench(questions, args.mode, assistant, out, meta)
+    label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
+    print(published_table(args.mode, report["metrics"], label))
+    print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting})")
+    _say(f"wrote {out}/predictions.jsonl and report.json")
+    return 0
+
+
 THRESHOLD_FLAGS = ("min_accuracy", "min_answer_accuracy", "min_citation_accuracy", "min_abstention_recall",
                    "max_false_abstention_rate")
 
@@ -241,6 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     for flag in THRESHOLD_FLAGS:
         p.add_argument(f"--{flag.replace('_', '-')}", type=float, metavar="X", help="exit 1 when missed")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="benchmarks: realtimeqa")
+    p.add_argument("benchmark", choices=["realtimeqa"])
+    p.add_argument("--data", default="../shared/benchmarks/realtimeqa", help="benchmark folder")
+    p.add_argument("--weeks", nargs="+", metavar="YYYYMMDD", help="weeks to use (default: every week in --data)")
+    p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
+    p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")
+    p.add_argument("--limit", type=_positive, help="only the first N questions")
+    p.add_argument("--model", help="model spec (default: the configured one)")
+    p.add_argument("--out", help="run folder")
+    p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("status", parents=[common], help="show the index: articles, embedder, model files")
     p.add_argument("--json", action="store_true")
