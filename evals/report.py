@@ -78,7 +78,9 @@ def plots(results: list[Scored], report: dict) -> dict[str, str]:
 
     hits = report["metrics"]["hit_at_k"]
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot([int(k) for k in hits], [v or 0 for v in hits.values()], marker="o")
+    ks = [int(k) for k in hits]
+    ax.plot(ks, [v or 0 for v in hits.values()], marker="o")
+    ax.set_xticks(ks)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("k")
     ax.set_ylabel("hit@k (evidence article)")

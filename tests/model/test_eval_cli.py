@@ -1,0 +1,68 @@
+"""`rag eval` and `rag bench realtimeqa` end to end with the real models (small --limit runs)."""
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT, rag, require
+from tests.model.conftest import models_dir
+
+pytestmark = pytest.mark.model
+GOLD = ROOT / "evals" / "gold.jsonl"
+RTQA = ROOT.parent / "shared" / "benchmarks" / "realtimeqa"
+
+
+def env():
+    return {"RAG_MODELS_DIR": str(models_dir())}
+
+
+def test_eval_writes_the_run_folder_and_enforces_thresholds(tmp_path, seed_index, backend):
+    out = tmp_path / "run"
+    result = rag("eval", "--gold", str(GOLD), "--limit", "4", "--out", str(out), "--index", str(seed_index),
+                 "--min-answer-accuracy", "0.5", cwd=tmp_path, env=env())
+    assert result.code == 0, result.err
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["name-01", "name-02", "name-03", "name-04"]
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms", "usage"} <= set(rows[0])
+    report = json.loads((out / "report.json").read_text())
+    assert report["meta"]["model"] == "local:qwen2.5-coder-0.5b" and report["meta"]["temperature"] == 0.0
+    assert report["meta"]["index"]["embedder"]["id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert report["metrics"]["questions"] == 4
+    assert (out / "report.html").read_text().count("data:image/png;base64,") == 3
+    assert "answer_accuracy " in result.out
+
+    strict = rag("eval", "--gold", str(GOLD), "--limit", "2", "--out", str(tmp_path / "strict"), "--index", str(seed_index),
+                 "--min-abstention-recall", "0.9", cwd=tmp_path, env=env())
+    assert strict.code == 1
+    assert "rag: threshold missed: abstention_recall is None, needs >= 0.9 (--min-abstention-recall)" in strict.err
+
+    diff = rag("eval", "--compare", str(out), str(tmp_path / "strict"), cwd=tmp_path)
+    assert diff.code == 0 and "in one run only: name-03, name-04" in diff.out
+
+
+def test_the_langchain_baseline_runs_and_counts_retrieved_articles_as_cited(tmp_path, seed_index, backend):
+    out = tmp_path / "lc"
+    result = rag("eval", "--baseline", "langchain", "--gold", str(GOLD), "--limit", "2", "--out", str(out),
+                 "--index", str(seed_index), cwd=tmp_path, env=env())
+    assert result.code == 0, result.err
+    assert "note: LangChain tutorial recipe: it does not cite, so every retrieved article counts as cited." in result.out
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    for row in rows:
+        assert row["model"] == "langchain-recipe+local:qwen2.5-coder-0.5b"
+        assert [c["chunk_id"] for c in row["citations"]] == [r["chunk_id"] for r in row["retrieved"]]
+        assert len(row["retrieved"]) == 4 and all(":lc" in r["chunk_id"] for r in row["retrieved"])
+
+
+def test_realtimeqa_smoke_run_on_one_week(tmp_path, backend):
+    require(RTQA.is_dir(), f"RealTime QA data at {RTQA}")
+    for mode in ("mc", "gen"):
+        out = tmp_path / mode
+        result = rag("bench", "realtimeqa", "--data", str(RTQA), "--weeks", "20220617", "--mode", mode, "--limit", "3",
+                     "--out", str(out), cwd=tmp_path, env=env(), timeout=1200)
+        assert result.code == 0, result.err
+        assert "GPT-3 + Google search top-5" in result.out
+        report = json.loads((out / "report.json").read_text())
+        assert report["metrics"]["questions"] == 3
+        rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+        assert [r["id"] for r in rows] == ["20220617_0", "20220617_1", "20220617_2"]
+    assert "unique pages from 1 week(s)" in result.err
