@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
+from evals.metrics import token_f1 as loose_f1
 from rag.backends import GenerationParams
 from rag.citations import strip_markers
 from rag.prompting import format_passage
@@ -24,22 +25,39 @@ def mc_messages(question: RTQuestion, passages: list) -> list[dict[str, str]]:
                                         "Answer with the number of the correct choice."}]
 
 
+def match_choice(draft: str, choices: tuple[str, ...]) -> int | None:
+    """The choice whose words best overlap the model's free answer, or None when none overlaps."""
+    # Matching (unlike scoring) drops curly quotes too: “Squid Game” must match Squid Game.
+    overlaps = [loose_f1(draft, (choice,)) for choice in choices]
+    best = max(range(len(choices)), key=lambda i: overlaps[i])
+    return best if overlaps[best] > 0 else None
+
+
 def ask_one(question: RTQuestion, mode: str, assistant) -> dict:
-    """One prediction row: generation goes through the full assistant; mc/nota pick a choice."""
+    """One prediction row. Every mode first answers the question freely through the assistant.
+
+    Multiple choice then takes the choice that best matches that answer: measured on the first 25
+    questions of week 20220617, this got 12 right where asking the 0.5B to name a choice got 8
+    (it favours the last number, or the letter A). With no overlap, mc asks the model to pick a
+    number; nota picks "None of the above" (the free answer matches no listed option)."""
+    answer = assistant.answer(question.question)
+    text = "" if answer.abstained else strip_markers(answer.text)
+    row = {"id": question.id, "question": question.question, "draft": answer.draft, "abstained": answer.abstained,
+           "retrieved": [p.chunk.article_id for p in answer.passages], "timings_ms": answer.timings}
     if mode == "gen":
-        answer = assistant.answer(question.question)
-        text = "" if answer.abstained else strip_markers(answer.text)
-        return {"id": question.id, "question": question.question, "gold": question.gold_text, "prediction": text,
-                "abstained": answer.abstained, "scored": not skipped_in_generation(question),
-                "em": exact_match(text, question.gold_text), "f1": round(token_f1(text, question.gold_text), 3),
-                "retrieved": [p.chunk.article_id for p in answer.passages], "timings_ms": answer.timings}
-    # Retrieving with the choices too finds passages about each option, not just the question's words.
-    passages = assistant.retriever.retrieve(f"{question.question} {' '.join(question.choices)}", assistant.settings.top_k)
-    reply = "".join(assistant.backend.stream(mc_messages(question, passages), GenerationParams(max_tokens=8))).strip()
-    choice = parse_choice(reply, len(question.choices))
-    return {"id": question.id, "question": question.question, "choices": list(question.choices), "gold": question.answer,
-            "reply": reply, "choice": choice, "correct": choice == question.answer,
-            "retrieved": [p.chunk.article_id for p in passages]}
+        return {**row, "gold": question.gold_text, "prediction": text, "scored": not skipped_in_generation(question),
+                "em": exact_match(text, question.gold_text), "f1": round(token_f1(text, question.gold_text), 3)}
+    options = question.choices[:-1] if mode == "nota" else question.choices
+    choice, how = match_choice(strip_markers(answer.draft), options), "matched the free answer"
+    if choice is None and mode == "nota":
+        choice, how = len(question.choices) - 1, "free answer matched no option"
+    elif choice is None:
+        # Retrieving with the choices too finds passages about each option, not just the question's words.
+        passages = assistant.retriever.retrieve(f"{question.question} {' '.join(question.choices)}", assistant.settings.top_k)
+        reply = "".join(assistant.backend.stream(mc_messages(question, passages), GenerationParams(max_tokens=8)))
+        choice, how = parse_choice(reply, len(question.choices)), f"model picked: {reply.strip()!r}"
+    return {**row, "choices": list(question.choices), "gold": question.answer, "choice": choice, "how": how,
+            "correct": choice == question.answer}
 
 
 def summarise(rows: list[dict], mode: str) -> dict:

@@ -75,3 +75,14 @@ def test_except_questions_are_left_out_of_generation_scores(data):
     table = published_table("gen", summarise(rows, "gen"), "rag (test)")
     assert table.splitlines()[1].split()[-3:] == ["1.0", "/", "1.0"]
     assert "GPT-3 + Google search top-5" in table and "0.311 / 0.431" in table
+
+
+def test_a_free_answer_is_matched_to_the_closest_choice():
+    from evals.bench_realtimeqa import match_choice
+
+    choices = ("“Game of Thrones”", "“Squid Game”", "“Breaking Bad”")
+    assert match_choice("Netflix renewed Squid Game", choices) == 1  # curly quotes do not block a match
+    assert match_choice("Europe, mostly", ("Europe", "North America", "Asia")) == 0
+    assert match_choice("The ban on military-style assault weapons", ("Investment in mental health",
+                        "Ban on military-style assault weapons")) == 1
+    assert match_choice("Nothing relevant", ("Europe", "Asia")) is None
