@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
 from evals.metrics import token_f1 as loose_f1
+from evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
 from rag.backends import GenerationParams
 from rag.citations import strip_markers
 from rag.prompting import format_passage
