@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -100,4 +101,24 @@ def run_bench(questions: list[RTQuestion], mode: str, assistant, out_dir: Path, 
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out_dir / "report.html").write_text(render_html(report, rows), encoding="utf-8")
     return report
+
+
+def render_html(report: dict, rows: list[dict]) -> str:
+    """Metrics, the published baselines and every prediction; all text escaped."""
+    e = html.escape
+    mode = report["mode"]
+    ours = f"rag ({report['meta'].get('model', '?')}), {report['metrics']['questions']} questions"
+    table = published_table(mode, report["metrics"], ours).splitlines()
+    published = "".join(f"<tr><td>{e(line[:50].strip())}</td><td>{e(line[50:].strip())}</td></tr>" for line in table)
+    columns = ["id", "question", "gold", "prediction", "em", "f1"] if mode == "gen" else \
+        ["id", "question", "choices", "gold", "choice", "correct", "how"]
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(r.get(c, '')))}</td>" for c in columns) + "</tr>" for r in rows)
+    metrics = e(json.dumps(report["metrics"]))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>RealTime QA ({e(mode)})</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}</style></head><body>"
+            f"<h1>RealTime QA, {e(mode)}</h1><p>{metrics}</p><table>{published}</table>"
+            f"<h2>Predictions</h2><table><tr>{head}</tr>{body}</table></body></html>")

@@ -62,7 +62,7 @@ def test_realtimeqa_smoke_run_on_one_week(tmp_path, backend):
         assert result.code == 0, result.err
         assert "GPT-3 + Google search top-5" in result.out
         report = json.loads((out / "report.json").read_text())
-        assert report["metrics"]["questions"] == 3
+        assert report["metrics"]["questions"] == 3 and (out / "report.html").exists()
         rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
         assert [r["id"] for r in rows] == ["20220617_0", "20220617_1", "20220617_2"]
     assert "unique pages from 1 week(s)" in result.err

@@ -86,3 +86,13 @@ def test_a_free_answer_is_matched_to_the_closest_choice():
     assert match_choice("The ban on military-style assault weapons", ("Investment in mental health",
                         "Ban on military-style assault weapons")) == 1
     assert match_choice("Nothing relevant", ("Europe", "Asia")) is None
+
+
+def test_the_bench_report_page_escapes_page_text():
+    from evals.bench_realtimeqa import render_html
+
+    report = {"mode": "gen", "meta": {"model": "m"}, "metrics": {"questions": 1, "scored": 1, "em": 0.0, "f1": 0.0,
+                                                                "abstained": 0.0}}
+    page = render_html(report, [{"id": "q", "question": "<b>Who?</b>", "gold": "x", "prediction": "<script>", "em": 0}])
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;Who?&lt;/b&gt;" in page
+    assert "GPT-3 + Google search top-5" in page
