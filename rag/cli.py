@@ -183,7 +183,8 @@ def cmd_bench(args, settings: Settings) -> int:
     out = Path(args.out or f"var/bench/runs/realtimeqa-{args.mode}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
     setting = "search results + gold articles (easier than the published setting)" if args.with_gold_articles \
         else "search results only (the published setting)"
-    meta = run_meta(data / "questions_qa.jsonl", assistant.backend.name, {"weeks": weeks, "corpus": setting,
+    questions_file = data / ("questions_qa_nota.jsonl" if args.mode == "nota" else "questions_qa.jsonl")
+    meta = run_meta(questions_file, assistant.backend.name, {"weeks": weeks, "corpus": setting,
                     "top_k": settings.top_k}, assistant.retriever.store.manifest)
     report = run_bench(questions, args.mode, assistant, out, meta)
     label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
