@@ -31,14 +31,16 @@ def exact_match(answer: str, aliases: tuple[str, ...]) -> float:
     return float(any(normalise(answer) == normalise(a) for a in aliases))
 
 
+def overlap_f1(predicted: list[str], gold: list[str]) -> float:
+    """Token-overlap F1 of two already-normalised token lists (0.0 when they share none)."""
+    common = sum((Counter(predicted) & Counter(gold)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
 def token_f1(answer: str, aliases: tuple[str, ...]) -> float:
     """Best token-overlap F1 over the aliases."""
     pred = normalise(answer).split()
-    best = 0.0
-    for alias in aliases:
-        gold = normalise(alias).split()
-        common = sum((Counter(pred) & Counter(gold)).values())
-        if common:
-            precision, recall = common / len(pred), common / len(gold)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
+    return max((overlap_f1(pred, normalise(alias).split()) for alias in aliases), default=0.0)

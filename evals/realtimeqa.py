@@ -12,10 +12,10 @@ import hashlib
 import json
 import re
 import string
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.metrics import overlap_f1
 from rag.errors import InputError
 
 # The authors' prediction files on the development split, scored with the benchmark's rules.
@@ -114,12 +114,7 @@ def exact_match(prediction: str, gold: str) -> float:
 
 def token_f1(prediction: str, gold: str) -> float:
     """Token-overlap F1 of the normalised strings."""
-    pred, ref = normalise(prediction).split(), normalise(gold).split()
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
+    return overlap_f1(normalise(prediction).split(), normalise(gold).split())
 
 
 def skipped_in_generation(question: RTQuestion) -> bool:

@@ -56,8 +56,8 @@ class Assistant:
             best = f"{retrieved[0].score:.2f}" if retrieved else "none"
             reason = f"no passage is close enough to the question (best score {best} < {self.settings.score_floor})"
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
-        shown, prompt_tokens = self._fit(question, retrieved)
-        draft, timings["first_token"] = self._generate(build_messages(question, shown), on_token, started)
+        shown, messages, prompt_tokens = self._fit(question, retrieved)
+        draft, timings["first_token"] = self._generate(messages, on_token, started)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
         verdict = verify(question, shown, draft, self.settings.min_anchor_share, self.settings.min_topic_share)
         if verdict.abstained:
@@ -65,17 +65,17 @@ class Assistant:
         return Answer(question, verdict.text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage)
 
-    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[Passage], int]:
+    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[Passage], list[dict[str, str]], int]:
         """Drop the lowest-ranked passages (whole, never cut) until the prompt fits the context.
 
-        Returns the passages kept and the prompt's size in the model's tokens."""
+        Returns the passages kept, the prompt built from them and its size in the model's tokens."""
         budget = self.backend.context_tokens - self.settings.params.max_tokens
         shown = list(passages)
         while True:
             messages = build_messages(question, shown)
             used = sum(self.backend.count_tokens(m["content"]) + PROMPT_OVERHEAD_TOKENS for m in messages)
             if used <= budget:
-                return shown, used
+                return shown, messages, used
             if not shown:
                 raise InputError(f"the question is too long for {self.backend.name}: with no passages the prompt "
                                  f"needs {used} tokens and the model's context leaves {budget}")

@@ -49,7 +49,8 @@ def _abstain(*reasons: str) -> Verdict:
 
 def new_terms(answer: str, question: str) -> list[str]:
     """Key terms of the answer that the question does not already contain."""
-    asked = {stem(t) for t in key_terms(question)} | {t for t in key_terms(question)}
+    asked_terms = key_terms(question)
+    asked = set(asked_terms) | {stem(t) for t in asked_terms}
     return [t for t in key_terms(answer) if t not in asked and stem(t) not in asked]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import ROOT, SEEDS, require
@@ -49,6 +47,3 @@ def assistant(seed_store, embedder, backend):
 
     return Assistant(DenseRetriever(seed_store, embedder), backend)
 
-
-def models_dir() -> Path:
-    return MODELS_DIR

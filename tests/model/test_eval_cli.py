@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.conftest import ROOT, rag, require
-from tests.model.conftest import models_dir
+from tests.model.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.model
 GOLD = ROOT / "evals" / "gold.jsonl"
@@ -13,7 +13,7 @@ RTQA = ROOT.parent / "shared" / "benchmarks" / "realtimeqa"
 
 
 def env():
-    return {"RAG_MODELS_DIR": str(models_dir())}
+    return {"RAG_MODELS_DIR": str(MODELS_DIR)}
 
 
 def test_eval_writes_the_run_folder_and_enforces_thresholds(tmp_path, seed_index, backend):
