@@ -169,9 +169,12 @@ def cmd_bench(args, settings: Settings) -> int:
     data = Path(args.data)
     available = weeks_in(data)
     weeks = args.weeks or available
+    if not available:
+        raise InputError(f"no RealTime QA search results in {data}/search_results "
+                         "(expected files like 20220617_gcs.jsonl.gz)")
     unknown = sorted(set(weeks) - set(available))
-    if not available or unknown:
-        raise InputError(f"no search results for week(s) {', '.join(unknown) or 'any'} in {data}/search_results")
+    if unknown:
+        raise InputError(f"no search results for week(s) {', '.join(unknown)} in {data}/search_results")
     questions = load_questions(data, weeks, args.mode)[: args.limit]
     key = hashlib.sha1(" ".join([*weeks, "gold" if args.with_gold_articles else ""]).encode()).hexdigest()[:10]
     home = Path("var/bench") / f"realtimeqa-{key}"

@@ -97,3 +97,28 @@ def test_status_lists_the_articles(tmp_path, seed_index):
     assert result.code == 0
     assert "articles  5\n" in result.out
     assert "002_9ad4130286e12838  2024-04-28" in result.out
+
+
+def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    cases = [
+        (["eval", "--gold", str(tmp_path / "nope.jsonl")],
+         f"rag: error: cannot read gold file {tmp_path / 'nope.jsonl'}: [Errno 2] No such file or directory: "
+         f"'{tmp_path / 'nope.jsonl'}'\n"),
+        (["eval", "--gold", str(tmp_path / "empty.jsonl")], f"rag: error: {tmp_path / 'empty.jsonl'} holds no questions\n"),
+        (["eval", "--compare", str(tmp_path), str(tmp_path)],
+         f"rag: error: {tmp_path} is not an eval run folder (needs report.json and predictions.jsonl): "
+         f"[Errno 2] No such file or directory: '{tmp_path / 'report.json'}'\n"),
+        (["bench", "realtimeqa", "--data", str(tmp_path)],
+         f"rag: error: no RealTime QA search results in {tmp_path}/search_results "
+         "(expected files like 20220617_gcs.jsonl.gz)\n"),
+    ]
+    for args, message in cases:
+        result = rag(*args, cwd=tmp_path)
+        assert (result.code, result.out, result.err) == (2, "", message), args
+    (tmp_path / "search_results").mkdir()
+    (tmp_path / "search_results" / "20220617_gcs.jsonl.gz").write_bytes(b"")
+    result = rag("bench", "realtimeqa", "--data", str(tmp_path), "--weeks", "20990101", cwd=tmp_path)
+    assert (result.code, result.err) == (2, f"rag: error: no search results for week(s) 20990101 in {tmp_path}/search_results\n")
+    result = rag("eval", "--limit", "0", cwd=tmp_path)
+    assert result.code == 2 and "argument --limit: must be 1 or more" in result.err
