@@ -83,10 +83,11 @@ def _retriever(settings: Settings):
 def _assistant(settings: Settings):
     from rag.assistant import Assistant, AssistantSettings
     from rag.backends import GenerationParams
-    from rag.backends.registry import open_backend
+    from rag.backends.registry import BackendOptions, open_backend
 
     retriever = _retriever(settings)
-    backend = open_backend(settings.model, settings.models_dir, _say, settings.context_tokens)
+    backend = open_backend(settings.model, BackendOptions(
+        settings.models_dir, settings.context_tokens, settings.base_url, settings.request_timeout, settings.retries, _say))
     return Assistant(retriever, backend, AssistantSettings(
         top_k=settings.top_k, score_floor=settings.score_floor, min_anchor_share=settings.min_anchor_share,
         min_topic_share=settings.min_topic_share, params=GenerationParams(max_tokens=settings.max_tokens)))
@@ -237,11 +238,35 @@ def cmd_status(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args, settings: Settings) -> int:
+    from rag.serve.auth import TOKEN_ENV, require_token_off_loopback
+
+    token = os.environ.get(TOKEN_ENV) or None  # an empty variable is no token
+    require_token_off_loopback(args.host, token)  # before loading any model
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port must be between 0 and 65535, not {args.port}")
+    assistant = _assistant(settings)  # once per server: every request shares the loaded model
+    from rag.serve.server import run
+
+    guard = "token required" if token else "no token"
+    run(assistant, args.host, args.port, token,
+        announce=lambda url: _say(f"serving rag ({assistant.backend.name}) on {url} ({guard})"))
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf, "
+                                   "openai:MODEL, anthropic:MODEL (env RAG_MODEL)")
+    p.add_argument("--base-url", dest="base_url", metavar="URL",
+                   help="API models: the server's base URL, e.g. http://127.0.0.1:8080/v1 "
+                        "(default: OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
-    p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf")
+    _model_flags(p)
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("search", parents=[common], help="show the ranked passages for a query, without the model")
@@ -272,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common], help="score answers against gold questions; write a report")
     p.add_argument("--gold", default="evals/gold.jsonl", help="gold questions, JSONL (default evals/gold.jsonl)")
-    p.add_argument("--model", help="model spec (default: the configured one)")
+    _model_flags(p)
     p.add_argument("--out", help="run folder (default var/evals/TIMESTAMP-MODEL)")
     p.add_argument("--limit", type=_positive, help="only the first N questions")
     p.add_argument("--baseline", choices=["langchain"], help="score LangChain's tutorial recipe instead of rag")
@@ -288,9 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")
     p.add_argument("--limit", type=_positive, help="only the first N questions")
-    p.add_argument("--model", help="model spec (default: the configured one)")
+    _model_flags(p)
     p.add_argument("--out", help="run folder")
     p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the assistant as an OpenAI-compatible model over HTTP")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+    _model_flags(p)
+    p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("status", parents=[common], help="show the index: articles, embedder, model files")
     p.add_argument("--json", action="store_true")
@@ -302,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
     args = build_parser().parse_args(argv)
     try:
-        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k")}
+        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k", "base_url")}
         return args.run(args, load_settings(flags))
     except RagError as exc:
         if os.environ.get("RAG_DEBUG") == "1":

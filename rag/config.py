@@ -10,7 +10,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rag.errors import InputError
 
@@ -31,6 +31,16 @@ class Settings(BaseModel):
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)
     min_topic_share: float = Field(0.5, ge=0.0, le=1.0)
+    base_url: str | None = None  # API models: another server than the provider's own
+    request_timeout: float = Field(60.0, gt=0, le=3600)  # API models: seconds to wait for a reply
+    retries: int = Field(2, ge=0, le=10)  # API models: extra attempts after a 429 or 5xx
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
 
 
 def _from_file(path: Path) -> dict:

@@ -31,11 +31,11 @@ def seed_store(embedder, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def backend():
-    from rag.backends.registry import open_backend
+    from rag.backends.registry import BackendOptions, open_backend
     from rag.errors import RagError
 
     try:
-        return open_backend("local", MODELS_DIR)
+        return open_backend("local", BackendOptions(models_dir=MODELS_DIR))
     except RagError as exc:
         require(False, f"local 0.5B model unavailable: {exc}")
 

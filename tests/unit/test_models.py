@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from rag.backends.registry import open_backend
+from rag.backends.registry import BackendOptions, open_backend
 from rag.errors import InputError, ModelError
 from rag.models import PACKAGED_MODELS, PackagedModel, assemble, check_gguf
 
@@ -61,11 +61,11 @@ def test_user_gguf_files_are_checked(tmp_path):
 
 def test_unknown_specs_list_the_known_ones(tmp_path):
     with pytest.raises(InputError) as err:
-        open_backend("gpt-9", tmp_path)
+        open_backend("gpt-9", BackendOptions(models_dir=tmp_path))
     assert str(err.value) == ("unknown model 'gpt-9': known models are local, local:qwen2.5-coder-0.5b, "
-                              "local:qwen2.5-coder-1.5b, local:PATH.gguf")
+                              "local:qwen2.5-coder-1.5b, local:PATH.gguf, openai:MODEL, anthropic:MODEL")
     with pytest.raises(InputError, match=r"unknown local model 'tiny': use one of local:qwen2\.5-coder-0\.5b"):
-        open_backend("local:tiny", tmp_path)
+        open_backend("local:tiny", BackendOptions(models_dir=tmp_path))
 
 
 def test_the_packaged_hashes_are_the_official_ones():
