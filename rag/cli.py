@@ -133,6 +133,17 @@ def cmd_eval(args, settings: Settings) -> int:
     if args.compare:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))
         return 0
+    if args.from_feedback:  # no model: this only turns ratings into questions for a person to check
+        from rag.feedback import gold_candidates, write_candidates
+
+        candidates = gold_candidates(Path(args.from_feedback))
+        out = Path(args.out or "var/evals/gold-candidates.jsonl")
+        write_candidates(out, candidates)
+        review = sum(1 for c in candidates if c.get("needs_review"))
+        abstentions = sum(1 for c in candidates if not c["answerable"] and not c.get("needs_review"))
+        _say(f"wrote {len(candidates)} gold candidates ({len(candidates) - review - abstentions} helpful, "
+             f"{abstentions} abstentions, {review} to review) to {out}")
+        return 0
     questions = load_gold(Path(args.gold))[: args.limit]
     if not questions:
         raise InputError(f"{args.gold} holds no questions")
@@ -238,6 +249,29 @@ def cmd_status(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args, settings: Settings) -> int:
+    from rag.serve.auth import TOKEN_ENV, require_token_off_loopback
+
+    password = os.environ.get(TOKEN_ENV) or None
+    require_token_off_loopback(args.host, password)  # before loading any model
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535, not {args.port}")
+    assistant = _assistant(settings)  # one model for every browser tab
+    from ui.app import Services, build_app, launch
+    from ui.library import Library
+
+    services = Services(assistant, Library(settings.index, assistant.retriever.embedder), Path(args.feedback),
+                        settings.top_k)
+    app = build_app(services, assistant.backend.name)
+    guard = f" (user rag, password from {TOKEN_ENV})" if password else ""
+    try:
+        launch(app, args.host, args.port, password,
+               announce=lambda url: _say(f"chat UI for {assistant.backend.name} on {url}{guard}; Ctrl-C stops it"))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from rag.serve.auth import TOKEN_ENV, require_token_off_loopback
 
@@ -252,6 +286,50 @@ def cmd_serve(args, settings: Settings) -> int:
     run(assistant, args.host, args.port, token,
         announce=lambda url: _say(f"serving rag ({assistant.backend.name}) on {url} ({guard})"))
     return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    from rag.assistant import clean_question
+    from rag.conversation import Conversation, rewrite
+    from rag.render import sources_text
+    from rag.terminal import StreamPrinter
+
+    conversation = Conversation(_assistant(settings))  # the model loads once for the whole chat
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _say("ask about the articles; follow-ups are understood. /reset forgets the conversation, /quit or Ctrl-D ends")
+    while True:
+        try:
+            line = input("> " if interactive else "").strip()
+        except EOFError:
+            if interactive:
+                print()  # Ctrl-D leaves the cursor after the prompt
+            return 0
+        if not line:
+            continue
+        if line == "/quit":
+            return 0
+        if line == "/reset":
+            conversation.turns.clear()
+            _say("conversation cleared")
+            continue
+        printer = StreamPrinter()
+        try:
+            # the same deterministic rewrite ask() makes, computed first so it is shown before the answer streams
+            standalone = rewrite(conversation.turns, clean_question(line))
+            if standalone.changed:
+                _say(f"(searched for: {standalone.question})")
+            _, answer = conversation.ask(line, on_token=printer.token)
+        except RagError as exc:
+            if os.environ.get("RAG_DEBUG") == "1":
+                raise
+            if printer.shown:
+                print()  # end the half-streamed draft's line
+            _say(f"error: {exc}")
+            continue
+        printer.finish(answer.text)
+        sources = sources_text(answer)
+        print(f"\n{sources}\n" if sources else "", flush=True)
 
 
 def _positive(text: str) -> int:
@@ -302,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, help="only the first N questions")
     p.add_argument("--baseline", choices=["langchain"], help="score LangChain's tutorial recipe instead of rag")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="show which questions changed between runs")
+    p.add_argument("--from-feedback", dest="from_feedback", metavar="FILE", help="turn a feedback file into gold-question "
+                   "candidates written to --out (default var/evals/gold-candidates.jsonl), without running a model")
     for flag in THRESHOLD_FLAGS:
         p.add_argument(f"--{flag.replace('_', '-')}", type=float, metavar="X", help="exit 1 when missed")
     p.set_defaults(run=cmd_eval)
@@ -317,6 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder")
     p.set_defaults(run=cmd_bench)
 
+    p = sub.add_parser("ui", parents=[common], help="chat with the articles in the browser (Gradio)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+    p.add_argument("--feedback", default="var/feedback.jsonl", help="where helpful/not helpful votes are appended")
+    _model_flags(p)
+    p.set_defaults(run=cmd_ui)
+
     p = sub.add_parser("serve", parents=[common], help="serve the assistant as an OpenAI-compatible model over HTTP")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
@@ -324,6 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
     _model_flags(p)
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("chat", parents=[common], help="chat in the terminal: questions from stdin, follow-ups understood")
+    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+    _model_flags(p)
+    p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("status", parents=[common], help="show the index: articles, embedder, model files")
     p.add_argument("--json", action="store_true")

@@ -4,14 +4,19 @@ Routes: `GET /v1/models`, `GET /v1/models/rag`, `POST /v1/chat/completions` (wit
 `stream: true`). Every error, including unknown routes, is `{"error": {"message", "type",
 "param", "code"}}` with a 4xx/5xx status and never a traceback.
 
+Follow-ups are answered in context: the last user message is rewritten into a standalone question
+from the earlier exchanges (`rag.serve.conversation`), and when the rewrite changed it, the response
+(the last chunk of a stream) carries the question actually answered as `rewritten_question`, so a
+client can show what was searched for.
+
 Streaming sends only verified text. The model's raw draft is unverified: the verifier may
 withdraw it ("Not in the documents.") or add `[n]` markers after generation, and the OpenAI
 streaming protocol cannot take back text a client has already appended. So a stream sends the
 assistant role at once, waits for the checked answer, then sends its words as deltas and a last
-chunk with `finish_reason: "stop"`, `citations` and `abstained`, then `data: [DONE]`. Answers
-are a few words, so waiting for the whole answer adds only the generation of those few tokens to
-the time before the first word (reading the prompt dominates: on 2 cores the first draft token
-comes after about 2.5 s and the whole answer after about 2.8 s).
+chunk with `finish_reason: "stop"`, `citations`, `abstained` (and `rewritten_question`), then
+`data: [DONE]`. Answers are a few words, so waiting for the whole answer adds only the generation
+of those few tokens to the time before the first word (reading the prompt dominates: on 2 cores
+the first draft token comes after about 2.5 s and the whole answer after about 2.8 s).
 
 The model is loaded once per server. llama.cpp is not thread-safe, so answers run one at a
 time under a lock, in a worker thread so the event loop keeps accepting requests: concurrent
@@ -35,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.assistant import Assistant
+from rag.conversation import Rewrite
 from rag.errors import BackendError, InputError, ModelError, RagError
 from rag.render import answer_dict
 from rag.serve.auth import bearer_matches
@@ -78,8 +84,8 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
         if body.stream:
             return StreamingResponse(_events(id_, created, answer, question), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        result = await answer(question)
-        return completion(id_, created, result.text, result.usage, _extra(result))
+        result = await answer(question.question)
+        return completion(id_, created, result.text, result.usage, _extra(result, question))
 
     _install_error_handlers(app)
     if token is not None:
@@ -94,16 +100,21 @@ def _check_model(name: str) -> None:
                        "invalid_request_error", "model_not_found", "model")
 
 
-def _extra(answer: Answer) -> dict[str, Any]:
-    """The fields beyond OpenAI's: what `rag ask --json` says about the answer's sources."""
-    return {"citations": answer_dict(answer)["citations"], "abstained": answer.abstained}
+def _extra(answer: Answer, question: Rewrite) -> dict[str, Any]:
+    """The fields beyond OpenAI's: what `rag ask --json` says about the answer's sources, and the
+    standalone question when a follow-up was rewritten."""
+    extra = {"citations": answer_dict(answer)["citations"], "abstained": answer.abstained}
+    if question.changed:
+        extra["rewritten_question"] = question.question
+    return extra
 
 
-async def _events(id_: str, created: int, answer: Callable[[str], Awaitable[Answer]], question: str) -> AsyncIterator[str]:
+async def _events(id_: str, created: int, answer: Callable[[str], Awaitable[Answer]],
+                  question: Rewrite) -> AsyncIterator[str]:
     """The server-sent events of one streamed answer (see the module docstring for why it waits)."""
     yield _sse(chunk(id_, created, {"role": "assistant", "content": ""}))
     try:
-        result = await answer(question)
+        result = await answer(question.question)
     except RagError as exc:
         # The status line is already sent: report the failure in-band, as OpenAI does, and end the stream.
         yield _sse(error_for(exc).body())
@@ -114,7 +125,7 @@ async def _events(id_: str, created: int, answer: Callable[[str], Awaitable[Answ
         return
     for piece in _WORD.findall(result.text):
         yield _sse(chunk(id_, created, {"content": piece}))
-    yield _sse(chunk(id_, created, {}, "stop", _extra(result)))
+    yield _sse(chunk(id_, created, {}, "stop", _extra(result, question)))
     yield "data: [DONE]\n\n"
 
 

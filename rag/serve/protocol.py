@@ -2,8 +2,9 @@
 
 Requests ignore fields this server has no use for (temperature, max_tokens, top_p, n, user,
 stream_options...): the assistant's generation settings are fixed because its checks were
-measured with them. Responses carry two extra top-level fields, `citations` (the objects of
-`rag ask --json`) and `abstained`.
+measured with them. Responses carry extra top-level fields: `citations` (the objects of
+`rag ask --json`), `abstained`, and `rewritten_question` (the standalone question answered, only
+when a follow-up was rewritten).
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ from index.build import build_index
 from index.chunking import ChunkingSettings
 from rag import store
 from rag.assistant import Assistant
+from rag.conversation import Rewrite
 from rag.errors import BackendError, InputError, ModelError
 from rag.render import answer_dict
 from rag.retrieval import DenseRetriever
 from rag.serve.app import create_app
 from rag.serve.auth import bearer_matches, is_loopback, require_token_off_loopback
-from rag.serve.conversation import question_from
+from rag.serve.conversation import exchanges, question_from
 from rag.serve.protocol import ChatMessage
 from rag.serve.server import listen, url_of
 from tests.fakes import HashEmbedder, ScriptedBackend
@@ -144,7 +145,72 @@ def test_earlier_messages_are_accepted_and_the_last_user_message_is_the_question
 def test_question_from_takes_the_last_user_message_even_after_an_assistant_turn():
     messages = [ChatMessage(role="user", content="first?"), ChatMessage(role="user", content=" second\x00 one? "),
                 ChatMessage(role="assistant", content="an answer")]
-    assert question_from(messages) == "second one?"
+    assert question_from(messages) == Rewrite("second one?", "")
+
+
+FOLLOW_UP = [{"role": "user", "content": CATL}, {"role": "assistant", "content": "Zeng Yuqun [1]"},
+             {"role": "user", "content": "On which day did Musk meet him?"}]
+REWRITTEN = "On which day did Musk meet Zeng Yuqun?"
+
+
+def test_a_follow_up_is_answered_as_a_standalone_question_and_says_so(retriever):
+    expected = Assistant(retriever, ScriptedBackend("Sunday")).answer(REWRITTEN)
+    backend = ScriptedBackend("Sunday")
+    client = TestClient(create_app(Assistant(retriever, backend), None))
+    response = client.post("/v1/chat/completions", json={"model": "rag", "messages": FOLLOW_UP})
+    assert response.status_code == 200, response.text
+    [prompt] = backend.calls
+    assert prompt[1]["content"].endswith(f"\n\nQuestion: {REWRITTEN}")
+    data = response.json()
+    assert data["choices"][0]["message"]["content"] == expected.text
+    assert {k: data[k] for k in ("citations", "abstained", "rewritten_question")} == {
+        "citations": answer_dict(expected)["citations"], "abstained": expected.abstained, "rewritten_question": REWRITTEN}
+    assert list(data)[-3:] == ["citations", "abstained", "rewritten_question"]
+
+
+def test_a_streamed_follow_up_carries_the_rewritten_question_in_its_last_chunk(retriever):
+    backend = ScriptedBackend("Sunday", "Sunday")
+    client = TestClient(create_app(Assistant(retriever, backend), None))
+    whole = client.post("/v1/chat/completions", json={"model": "rag", "messages": FOLLOW_UP}).json()
+    response = client.post("/v1/chat/completions", json={"model": "rag", "messages": FOLLOW_UP, "stream": True})
+    *payloads, done = events(response.text)
+    chunks = [json.loads(p) for p in payloads]
+    assert done == "[DONE]"
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None] * (len(chunks) - 1) + ["stop"]
+    assert all("rewritten_question" not in c for c in chunks[:-1])
+    assert {k: chunks[-1][k] for k in ("citations", "abstained", "rewritten_question")} == {
+        "citations": whole["citations"], "abstained": whole["abstained"], "rewritten_question": REWRITTEN}
+    assert [call[1]["content"].rsplit("\n\n", 1)[1] for call in backend.calls] == [f"Question: {REWRITTEN}"] * 2
+
+
+@pytest.mark.parametrize(("messages", "expected"), [
+    # system, developer and tool messages and text-less assistant turns are not part of an exchange
+    ([("system", "Be terse."), ("user", CATL), ("assistant", None), ("tool", "{}"), ("developer", "Cite."),
+      ("assistant", " Zeng\tYuqun [4] "), ("system", "Still terse."), ("user", "When did Musk meet him?")],
+     Rewrite("When did Musk meet Zeng Yuqun?", "him → Zeng Yuqun (the previous answer)")),
+    # only the exchange just before counts; an earlier user message no answer follows is ignored
+    ([("user", CATL), ("user", "Who did Musk meet in Beijing?"), ("user", "When did Musk meet him?")],
+     Rewrite("When did Musk meet him?", "")),
+    ([("user", CATL), ("assistant", "Zeng Yuqun [4]"), ("user", "Who runs Baidu?"), ("user", "When did Musk meet him?")],
+     Rewrite("When did Musk meet Zeng Yuqun?", "him → Zeng Yuqun (the previous answer)")),
+    # an abstained answer is never the referent: the name in the question is
+    ([("user", CATL), ("assistant", "Not in the documents."), ("user", "On which day did Musk meet him?")],
+     Rewrite("On which day did Musk meet CATL?", "him → CATL (the name in the previous question)")),
+    # an empty earlier user message is no question
+    ([("user", " \x00 "), ("assistant", "Zeng Yuqun [4]"), ("user", "When did Musk meet him?")],
+     Rewrite("When did Musk meet him?", "")),
+    # a reply after the last user message is not an earlier exchange
+    ([("user", "When did Musk meet him?"), ("assistant", "Zeng Yuqun [4]")], Rewrite("When did Musk meet him?", "")),
+])
+def test_question_from_pairs_earlier_user_and_assistant_messages_into_exchanges(messages, expected):
+    assert question_from([ChatMessage(role=role, content=content) for role, content in messages]) == expected
+
+
+def test_exchanges_pair_each_user_message_with_the_answer_right_after_it():
+    messages = [ChatMessage(role=role, content=content) for role, content in [
+        ("user", "a?"), ("assistant", "A"), ("assistant", "A again"), ("user", "b?"), ("user", "c?"), ("tool", "x"),
+        ("assistant", "C [1]"), ("system", "s"), ("user", "d?")]]
+    assert exchanges(messages) == [("a?", "A"), ("c?", "C [1]")]
 
 
 @pytest.mark.parametrize(("body", "status", "expected"), [

@@ -1,0 +1,231 @@
+"""The Gradio chat: streamed answers with clickable sources, follow-ups, uploads, feedback.
+
+Layout: the chat on the left (question box, Ask and Stop buttons); on the right a panel with the
+model in use, the top-k slider, the indexed articles, an upload box and a remover for uploads.
+
+One `Assistant` (one loaded model) serves every browser tab. llama.cpp is not thread-safe, so
+answers and index changes take turns under one lock, and Gradio's queue makes requests wait
+rather than fail. Each tab keeps its own conversation in `gr.State`, so histories never mix.
+"""
+
+
+import html
+import logging
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.conversation import Conversation, Turn
+from rag.errors import RagError
+from ui.library import Library
+from ui.render import answer_html, error_html, streaming_html
+
+log = logging.getLogger("rag.ui")
+INTERNAL = "internal error: the details are in the server's log"
+
+
+@dataclass
+class Services:
+    """What the app needs, built once by the command line."""
+
+    assistant: Any  # rag.assistant.Assistant
+    library: Library | None  # None: the index is read-only here (no uploads)
+    feedback_path: Path
+    top_k: int = 4
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reload_index(self) -> None:
+        """Point the assistant at the index as it is now on disk (after an upload or removal)."""
+        from rag import store
+        from rag.retrieval import DenseRetriever
+
+        retriever = self.assistant.retriever
+        self.assistant.retriever = DenseRetriever(store.load(self.library.index_dir), retriever.embedder)
+
+
+class _Stopped(Exception):
+    """Raised inside the model's token callback when the user pressed Stop."""
+
+
+def answer_stream(services: Services, turns: list[Turn], question: str, top_k: int, stop: threading.Event):
+    """Yield ("token", piece) while the draft streams, then ("done", (rewrite, answer, turns)) or ("error", text)."""
+    events: queue.Queue = queue.Queue()
+    conversation = Conversation(services.assistant, turns)
+
+    def on_token(piece: str) -> None:
+        if stop.is_set():
+            raise _Stopped
+        events.put(("token", piece))
+
+    def work() -> None:
+        try:
+            with services.lock:
+                rewrite, answer = conversation.ask(question, on_token=on_token, top_k=top_k)
+            events.put(("done", (rewrite, answer, conversation.turns)))
+        except _Stopped:
+            events.put(("stopped", None))
+        except RagError as exc:
+            events.put(("error", str(exc)))
+        except Exception:
+            log.exception("answering failed")
+            events.put(("error", INTERNAL))
+
+    threading.Thread(target=work, daemon=True, name="rag-answer").start()
+    while True:
+        kind, value = events.get()
+        yield kind, value
+        if kind != "token":
+            return
+
+
+def build_app(services: Services, model_name: str):
+    """The Gradio Blocks app for `services` (not launched)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    def respond(message: str, history: list, turns: list, records: dict, top_k: float):
+        history = list(history or [])
+        history.append({"role": "user", "content": html.escape(message or "")})
+        history.append({"role": "assistant", "content": streaming_html("")})
+        yield "", history, turns, records
+        stop = threading.Event()
+        draft = ""
+        try:
+            for kind, value in answer_stream(services, list(turns), message or "", int(top_k), stop):
+                if kind == "token":
+                    draft += value
+                    history[-1] = {"role": "assistant", "content": streaming_html(draft)}
+                    yield "", history, turns, records
+                elif kind == "done":
+                    rewrite, answer, new_turns = value
+                    index = len(history) - 1
+                    history[-1] = {"role": "assistant", "content": answer_html(answer, rewrite, index)}
+                    records = {**records, index: (message, rewrite.question, answer)}
+                    yield "", history, new_turns, records
+                elif kind == "error":
+                    history[-1] = {"role": "assistant", "content": error_html(value)}
+                    yield "", history, turns, records
+        finally:
+            stop.set()  # the user pressed Stop or closed the tab: end the model's generation early
+
+    def feedback(data: gr.LikeData, records: dict) -> str:
+        from rag.feedback import record
+
+        entry = records.get(data.index[0] if isinstance(data.index, list | tuple) else data.index)
+        if entry is None or data.liked is None:
+            return ""
+        question, standalone, answer = entry
+        record(services.feedback_path, "helpful" if data.liked else "not_helpful", question, standalone, answer)
+        return f"Thanks: feedback saved to {services.feedback_path}"
+
+    def article_rows() -> list[list]:
+        if services.library is None:
+            return []
+        return [[a.id, a.title, a.published, a.chunks, "yes" if a.uploaded else ""] for a in services.library.articles()]
+
+    def uploaded_ids() -> list[str]:
+        return [a.id for a in services.library.articles() if a.uploaded] if services.library else []
+
+    def upload(files: list | None, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom: it injects the tracker)
+        if not files:
+            return gr.update(), gr.update(), "", None
+        pairs = []
+        for f in files:
+            path = Path(getattr(f, "name", f))
+            pairs.append((getattr(f, "orig_name", None) or path.name, path.read_bytes()))
+        try:
+            with services.lock:
+                report = services.library.add(pairs)
+                if report.accepted:
+                    services.reload_index()
+        except RagError as exc:
+            return gr.update(), gr.update(), f"⚠ {exc}", None
+        lines = [f"Added **{html.escape(a.original)}** as `{a.article_id}`" for a in report.accepted]
+        lines += [f"⚠ Not added **{html.escape(name)}**: {html.escape(reason)}" for name, reason in report.rejected]
+        if report.accepted:
+            lines.append(f"Embedded {report.embedded} passages; ask about it now.")
+        return article_rows(), gr.update(choices=uploaded_ids(), value=None), "\n\n".join(lines), None
+
+    def remove(article_id: str | None):
+        if not article_id:
+            return gr.update(), gr.update(), "Choose an uploaded article to remove."
+        try:
+            with services.lock:
+                services.library.remove(article_id)
+                services.reload_index()
+        except RagError as exc:
+            return gr.update(), gr.update(), f"⚠ {exc}"
+        return (article_rows(), gr.update(choices=uploaded_ids(), value=None),
+                f"Removed `{article_id}` (its file is kept in {services.library.removed})")
+
+    with gr.Blocks(title="rag: ask the articles", analytics_enabled=False) as app:
+        turns = gr.State([])
+        records = gr.State({})
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.Markdown("### Ask the articles\nAnswers cite their passages as [n]; click one to see it. "
+                            "If the articles do not say, the answer is *Not in the documents.*")
+                chat = gr.Chatbot(elem_id="rag-chat", height=560, sanitize_html=True, render_markdown=True,
+                                  feedback_options=("Like", "Dislike"), buttons=["copy"])
+                with gr.Row():
+                    box = gr.Textbox(elem_id="rag-question", placeholder="Ask a question, or follow up on the last answer",
+                                     show_label=False, scale=6, autofocus=True)
+                    ask = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1)
+                    stop = gr.Button("Stop", variant="stop", elem_id="rag-stop", scale=1)
+                    clear = gr.Button("New chat", elem_id="rag-new", scale=1)
+                notice = gr.Markdown(elem_id="rag-notice")
+            with gr.Column(scale=2):
+                gr.Markdown(f"**Model** `{html.escape(model_name)}`", elem_id="rag-model")
+                top_k = gr.Slider(1, 10, value=services.top_k, step=1, label="Passages per question (top-k)",
+                                  elem_id="rag-topk")
+                articles = gr.Dataframe(value=article_rows(), headers=["id", "title", "date", "chunks", "uploaded"],
+                                        interactive=False, label="Indexed articles", elem_id="rag-articles", wrap=True)
+                if services.library is not None:
+                    files = gr.File(label="Add articles (.txt, .md)", file_count="multiple", file_types=[".txt", ".md"],
+                                    elem_id="rag-upload")
+                    status = gr.Markdown(elem_id="rag-upload-status")
+                    with gr.Row():
+                        removable = gr.Dropdown(choices=uploaded_ids(), label="Remove an uploaded article",
+                                                elem_id="rag-remove-choice", scale=3)
+                        remover = gr.Button("Remove", elem_id="rag-remove", scale=1)
+                    files.upload(upload, [files], [articles, removable, status, files], concurrency_limit=1)
+                    remover.click(remove, [removable], [articles, removable, status], concurrency_limit=1)
+
+        inputs, outputs = [box, chat, turns, records, top_k], [box, chat, turns, records]
+        submitted = box.submit(respond, inputs, outputs, concurrency_limit=1, api_name="ask")
+        clicked = ask.click(respond, inputs, outputs, concurrency_limit=1, api_name=False)
+        stop.click(None, None, None, cancels=[submitted, clicked])
+        clear.click(lambda: ([], [], {}, ""), None, [chat, turns, records, notice], cancels=[submitted, clicked])
+        chat.like(feedback, [records], [notice])
+        app.load(lambda: article_rows(), None, [articles])  # a reload shows articles added from other tabs
+    return app
+
+
+THEME_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # system fonts: no web-font fetch, works offline
+CSS = """
+.rag-source { border-left: 3px solid #888; padding: 2px 8px; margin: 6px 0; }
+.rag-source:target { border-left-color: #e8a100; background: rgba(232, 161, 0, 0.08); }
+.rag-passage { margin: 4px 0; white-space: pre-wrap; }
+.rag-abstained { font-style: italic; }
+.rag-error { color: #b00020; }
+"""
+
+
+def launch(app, host: str, port: int, password: str | None, announce=lambda url: None) -> None:
+    """Serve the app until interrupted; with a password, the browser asks for it (user name "rag").
+
+    `announce` gets the URL once the port is bound (a busy port raises OSError before)."""
+    import gradio as gr
+
+    from ui.library import MAX_UPLOAD_BYTES
+
+    app.queue(default_concurrency_limit=1, max_size=64)
+    app.launch(server_name=host, server_port=port, auth=("rag", password) if password else None,
+               max_file_size=2 * MAX_UPLOAD_BYTES, show_error=False, quiet=True, ssr_mode=False,
+               theme=gr.themes.Default(font=THEME_FONTS, font_mono=["ui-monospace", "monospace"]), css=CSS,
+               prevent_thread_lock=True)
+    announce(f"http://{host}:{port}")
+    app.block_thread()  # until Ctrl-C or SIGTERM
