@@ -29,10 +29,8 @@ class UI:
         self.process, self.url, self.index, self.feedback, self.log = process, url, index, feedback, log
 
 
-@pytest.fixture(scope="session")
-def ui(seed_index, tmp_path_factory):
-    """`rag ui` on a free loopback port over a private copy of the seed index (uploads change it)."""
-    home = tmp_path_factory.mktemp("ui")
+def start_ui(seed_index: Path, home: Path, *extra: str) -> UI:
+    """Start `rag ui` on a free loopback port over a private copy of the seed index (uploads change it)."""
     index = home / "index"
     shutil.copytree(seed_index, index, symlinks=True)
     port = closed_port()
@@ -41,21 +39,33 @@ def ui(seed_index, tmp_path_factory):
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "ui", "--port", str(port), "--index", str(index),
-             "--feedback", str(home / "feedback.jsonl")], cwd=home, env=env, stdout=sink, stderr=subprocess.STDOUT)
+             "--feedback", str(home / "feedback.jsonl"), *extra], cwd=home, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    ui = UI(process, f"http://127.0.0.1:{port}/", index, home / "feedback.jsonl", log)
+    deadline = time.monotonic() + 300
+    while not re.search(r"chat UI for \S+ on http://127\.0\.0\.1:\d+", log.read_text()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_ui(ui)
+            pytest.fail(f"rag ui did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    return ui
+
+
+def stop_ui(ui: UI) -> None:
+    """Stop the server: SIGTERM, then SIGKILL if it does not exit."""
+    ui.process.terminate()
     try:
-        deadline = time.monotonic() + 300
-        while not re.search(r"chat UI for \S+ on http://127\.0\.0\.1:\d+", log.read_text()):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"rag ui did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield UI(process, f"http://127.0.0.1:{port}/", index, home / "feedback.jsonl", log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        ui.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        ui.process.kill()
+        ui.process.wait()
+
+
+@pytest.fixture(scope="session")
+def ui(seed_index, tmp_path_factory):
+    """The UI with the real 0.5B, shared by the browser tests."""
+    running = start_ui(seed_index, tmp_path_factory.mktemp("ui"))
+    yield running
+    stop_ui(running)
 
 
 @pytest.fixture(scope="session")

@@ -169,3 +169,24 @@ def test_an_uploaded_article_is_listed_and_answers_at_once(page, ui, tmp_path):
     message = ask(page, "In which city will Zorblat Motors build its battery plant?")
     assert message.locator(".rag-answer").inner_text() == "Tallinn [1]"
     assert "Zorblat-news-draft" in message.locator(".rag-source").inner_text()
+
+
+def test_a_model_that_is_down_is_a_message_in_the_chat_and_the_server_keeps_serving(browser, seed_index, tmp_path):
+    from tests.browser.conftest import start_ui, stop_ui
+    from tests.http_stubs import closed_port
+
+    port = closed_port()
+    down = start_ui(seed_index, tmp_path, "--model", "openai:absent", "--base-url", f"http://127.0.0.1:{port}/v1")
+    try:
+        tab = browser.new_context().new_page()
+        tab.goto(down.url)
+        tab.wait_for_selector("#rag-question textarea", timeout=60_000)
+        for _ in range(2):  # the second question proves the server is still serving
+            message = ask(tab, MAPPING)
+            assert message.locator(".rag-error").inner_text() == (
+                f"⚠ openai:absent: cannot connect to http://127.0.0.1:{port}/v1: is the server running? "
+                "Check --base-url or OPENAI_BASE_URL")
+        assert "Traceback" not in tab.locator("#rag-chat").inner_text()
+        tab.context.close()
+    finally:
+        stop_ui(down)

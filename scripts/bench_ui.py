@@ -1,0 +1,72 @@
+"""Benchmark (not a test): time from pressing Enter in `rag ui` to the first streamed token and to the checked answer.
+
+    .venv/bin/python scripts/bench_ui.py --url http://127.0.0.1:7860/ [--questions evals/gold.jsonl] [--limit 10]
+
+Measured in the page itself (performance.now() in headless /usr/bin/chromium), each question in a
+fresh tab so no conversation is involved. Prints one line per question and p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+TIMER = """([question, deadline]) => new Promise((resolve) => {
+  const box = document.querySelector('#rag-question textarea');
+  let first = null;
+  const seen = () => document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-error').length;
+  const start = performance.now();
+  const observer = new MutationObserver(() => {
+    const drafts = document.querySelectorAll('#rag-chat .rag-draft');
+    if (first === null && drafts.length && drafts[drafts.length - 1].textContent.replace('▍', '').trim())
+      first = performance.now() - start;
+    if (seen() > 0) { observer.disconnect(); resolve({first, total: performance.now() - start}); }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+  setTimeout(() => resolve({first, total: null}), deadline);
+  box.value = question;
+  box.dispatchEvent(new Event('input', {bubbles: true}));
+  box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', bubbles: true}));
+})"""
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:7860/")
+    parser.add_argument("--questions", default="evals/gold.jsonl")
+    parser.add_argument("--limit", type=int, default=10)
+    args = parser.parse_args()
+    lines = Path(args.questions).read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines if line.strip()][: args.limit]
+
+    from playwright.sync_api import sync_playwright
+
+    firsts, totals = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-background-networking"])
+        for question in questions:
+            page = browser.new_context().new_page()
+            page.goto(args.url)
+            page.wait_for_selector("#rag-question textarea", timeout=60_000)
+            result = page.evaluate(TIMER, [question, 120_000])
+            first, total = result["first"], result["total"]
+            print(f"first token {first / 1000 if first else float('nan'):5.2f} s  answer {total / 1000:5.2f} s  {question}")
+            if first:
+                firsts.append(first / 1000)
+            totals.append(total / 1000)
+            page.context.close()
+        browser.close()
+
+    def pct(values: list[float], q: float) -> float:
+        return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+    print(f"\n{len(totals)} questions; first streamed token p50 {pct(firsts, 50):.2f} s, p95 {pct(firsts, 95):.2f} s "
+          f"({len(firsts)} streamed); checked answer p50 {pct(totals, 50):.2f} s, p95 {pct(totals, 95):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
