@@ -31,7 +31,10 @@ ANSWER_TYPE_WORDS = frozenset(
     kind type company companies firm firms organization person people newspaper outlet""".split()
 )
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+_NUMBER_WORDS |= {w: str(10 * i) for i, w in enumerate(
+    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)}
 
 
 def normalise_token(token: str) -> str:

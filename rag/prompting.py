@@ -12,6 +12,7 @@ The system message never changes, so the local backend reads it once per process
 
 from __future__ import annotations
 
+from rag.quarantine import defang, model_view
 from rag.types import Passage
 
 NOT_IN_DOCUMENTS = "Not in the documents."
@@ -23,10 +24,10 @@ SYSTEM = (
 
 
 def format_passage(number: int, passage: Passage) -> str:
-    """One numbered passage headed by its article title and date."""
+    """One numbered passage headed by its article title and date, as the model may read it (rag.quarantine)."""
     chunk = passage.chunk
     date = f", {chunk.published}" if chunk.published else ""
-    return f"Passage {number} ({chunk.title}{date}):\n{chunk.text.strip()}"
+    return f"Passage {number} ({defang(chunk.title)}{date}):\n{model_view(chunk.text)[0]}"
 
 
 def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
@@ -34,5 +35,5 @@ def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str
     body = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"{body}\n\nQuestion: {question.strip()}"},
+        {"role": "user", "content": f"{body}\n\nQuestion: {defang(question.strip())}"},
     ]

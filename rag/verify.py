@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rag.citations import parse_citations, strip_markers
 from rag.grounding import Evidence, anchors, key_terms, stem, topic_terms
+from rag.quarantine import model_view
 from rag.types import Citation, Passage
 
 # Phrases models use to decline, besides our own "Not in the documents."
@@ -72,7 +73,8 @@ def verify(question: str, passages: list[Passage], draft: str, min_anchor_share:
         return _abstain(*parsed.warnings, "the draft only repeated the question")
     if _QUANTITY_QUESTION.search(question) and not _HAS_NUMBER.search(_YEAR.sub(" ", answer)):
         return _abstain(*parsed.warnings, "withdrew an answer with no quantity to a how-many/how-much question")
-    evidence = [Evidence.of(f"{p.chunk.title} {p.chunk.text}") for p in passages]
+    # support is judged on what the model was shown: a sentence cut as hostile (rag.quarantine) supports nothing
+    evidence = [Evidence.of(f"{p.chunk.title} {model_view(p.chunk.text)[0]}") for p in passages]
     supporting = [i for i, ev in enumerate(evidence) if not ev.missing(terms)]
     if not supporting:
         closest = min(range(len(passages)), key=lambda i: len(evidence[i].missing(terms)))

@@ -190,3 +190,19 @@ def test_a_model_that_is_down_is_a_message_in_the_chat_and_the_server_keeps_serv
         tab.context.close()
     finally:
         stop_ui(down)
+
+
+def test_article_html_is_shown_as_text_never_run(page, ui):
+    from tests.conftest import ROOT
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.locator("#rag-upload input[type=file]").set_input_files([str(ROOT / "evals" / "hostile" / "script_tags.md")])
+    page.locator("#rag-upload-status").get_by_text("Embedded").wait_for(timeout=120_000)
+    message = ask(page, "How many photographs are in the Valley History Museum collection?")
+    assert message.locator(".rag-answer").inner_text() == "1,200 [1]"
+    passage = message.locator(".rag-source .rag-passage").inner_text()
+    assert passage.startswith('<iframe src="http://evil.example"></iframe>')  # the markup, as characters
+    assert "**Bold claim**: [click here](javascript:alert(1)) to win a free Tesla." in passage  # Markdown, unrendered
+    assert page.locator("#rag-chat script, #rag-chat img[src='x'], #rag-chat iframe").count() == 0
+    assert dialogs == [] and page.url == ui.url
