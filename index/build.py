@@ -47,12 +47,17 @@ def _package_versions() -> dict[str, str]:
 
 
 def recorded_sources(index_dir: Path) -> list[Path]:
-    """Source folders named in an index's manifest, readable even if other files are damaged."""
-    try:
-        manifest = json.loads((index_dir / store.CURRENT / store.MANIFEST).read_text(encoding="utf-8"))
-        return [Path(p) for p in manifest["sources"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+    """Source folders of an index, readable even if its other files are damaged.
+
+    The manifest names them; `sources.json` beside the generations keeps a copy for when the
+    manifest itself is unreadable, so `rag index --rebuild --index DIR` can still repair it.
+    """
+    for path in (index_dir / store.CURRENT / store.MANIFEST, index_dir / store.SOURCES):
+        try:
+            return [Path(p) for p in json.loads(path.read_text(encoding="utf-8"))["sources"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return []
 
 
 def build_index(
@@ -68,6 +73,7 @@ def build_index(
     started = time.perf_counter()
     settings = settings or ChunkingSettings()
     with index_lock(index_dir, say):
+        store.remove_stale(index_dir)  # whatever a killed build left
         previous, notes = _reusable_previous(index_dir, embedder, settings, rebuild)
         sources = _merge_sources(recorded_sources(index_dir), paths)
         if not sources:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +12,16 @@ from index.metadata import extract_date, extract_title
 from rag.types import Article
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+# A news article is ~50 kB and the longest long-reads or transcripts a few MB. 20 MB is 400 articles' worth
+# of text: a file beyond it is almost surely a misnamed dump, log or binary, and indexing it would hold it in
+# memory and embed ~25,000 passages (tens of minutes on 2 cores). Such a file is skipped without being read.
+MAX_ARTICLE_BYTES = 20_000_000
+UNHASHED = ""  # the sha256 of a file too large to read: never equal to a recorded hash, so never "unchanged"
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An article file found on disk, with the hash of its bytes."""
+    """An article file found on disk, with the hash of its bytes (`UNHASHED` when it is too large to read)."""
 
     path: Path
     article_id: str
@@ -29,32 +36,108 @@ class Skipped:
     reason: str
 
 
+def too_large(size: int) -> str:
+    """The reason a file over `MAX_ARTICLE_BYTES` is skipped."""
+    return f"{size / 1e6:,.0f} MB is over the {MAX_ARTICLE_BYTES / 1e6:.0f} MB limit for one article file"
+
+
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
     """Article files under `paths` (folders are searched recursively), sorted by id.
 
-    Two files with the same id (file name without extension) would make citations
-    ambiguous, so the second one found is skipped with a warning.
+    Two files with the same id (file name without extension) would make citations ambiguous, and two
+    with the same bytes would fill the passages shown to the model with copies, so in both cases the
+    second one found is skipped with a warning. Symbolic links to files are followed; links to folders
+    are not (so a link cannot loop or pull in another tree) and are reported, as are broken links. A file
+    over `MAX_ARTICLE_BYTES` is listed unhashed, never read, and `read_article` skips it: listing it
+    lets a re-sync keep its previously indexed version, as for any file that became unreadable.
     """
     found: dict[str, SourceFile] = {}
+    by_content: dict[str, Path] = {}
     skipped: list[Skipped] = []
     for root in paths:
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            if path.suffix.lower() not in ARTICLE_SUFFIXES or path.name.startswith("."):
+        for path, problem in _candidates(root):
+            if problem:
+                skipped.append(Skipped(path, problem))
                 continue
-            data = path.read_bytes()
             article_id = path.stem
             if article_id in found:
                 skipped.append(Skipped(path, f"same article id as {found[article_id].path}"))
                 continue
-            found[article_id] = SourceFile(path, article_id, hashlib.sha256(data).hexdigest())
+            try:
+                size = path.stat().st_size
+                digest = UNHASHED if size > MAX_ARTICLE_BYTES else _sha256(path)
+            except OSError as exc:  # e.g. no permission: one unreadable file must not stop the whole build
+                skipped.append(Skipped(path, f"cannot read it ({exc.strerror or exc})"))
+                continue
+            if size and digest != UNHASHED:  # empty files are all "the same": read_article names them empty
+                if digest in by_content:
+                    skipped.append(Skipped(path, f"same content as {by_content[digest]}"))
+                    continue
+                by_content[digest] = path
+            found[article_id] = SourceFile(path, article_id, digest)
     return [found[k] for k in sorted(found)], skipped
 
 
-def read_article(source: SourceFile) -> Article | Skipped:
-    """Decode a file as UTF-8 text; unreadable or empty files come back as `Skipped`."""
+def _candidates(root: Path) -> list[tuple[Path, str]]:
+    """(path, problem) for every article-named entry under `root`; problem is "" for a readable file.
+
+    A folder's hidden and non-article files are passed over silently (editors' and the uploader's
+    temporary files are hidden); a file named explicitly is reported instead, since the user asked for it."""
+    if root.is_file():
+        if root.name.startswith("."):
+            return [(root, "hidden file (its name starts with '.'): rename it to index it")]
+        if root.suffix.lower() not in ARTICLE_SUFFIXES:
+            return [(root, f"not an article file: only {' and '.join(ARTICLE_SUFFIXES)} files are indexed")]
+        return [(root, "")]
+    if not root.is_dir():
+        return [(root, "not a file or folder")]
+    # Path.rglob does not descend into symbolic links to folders (Python 3.11-3.13), so it cannot loop.
+    entries = sorted(p for p in root.rglob("*") if not p.name.startswith("."))
+    found = []
+    for path in entries:
+        if path.is_symlink() and path.is_dir():
+            found.append((path, "symbolic link to a folder, not followed: give its target to `rag index` instead"))
+        elif path.suffix.lower() not in ARTICLE_SUFFIXES:
+            continue
+        elif path.is_symlink() and not path.exists():
+            found.append((path, _broken_link(path)))
+        elif path.is_file():  # not folders named x.txt, FIFOs or devices
+            found.append((path, ""))
+    return found
+
+
+def _broken_link(path: Path) -> str:
     try:
-        text = source.path.read_bytes().decode("utf-8-sig")
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+
+
+def _sha256(path: Path) -> str:
+    """sha256 of a file read in blocks, so even a file just under the limit is never held whole."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_article(source: SourceFile) -> Article | Skipped:
+    """Decode a file as UTF-8 text; unreadable, empty or oversized files come back as `Skipped`."""
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            return Skipped(source.path, too_large(size))
+        with source.path.open("rb") as f:
+            data = f.read(MAX_ARTICLE_BYTES + 1)  # bounded even if the file grew since it was measured
+    except OSError as exc:
+        return Skipped(source.path, f"cannot read it ({exc.strerror or exc})")
+    if len(data) > MAX_ARTICLE_BYTES:
+        return Skipped(source.path, too_large(source.path.stat().st_size))
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return Skipped(source.path, f"not UTF-8 text (byte {exc.start})")
     if "\x00" in text:

@@ -29,9 +29,18 @@ class AssistantSettings:
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
+# Terminal escape sequences (colours, cursor moves, titles, links) as they come in pasted terminal output.
+# Replacing only their ESC left "[31m" glued to the next word, which changed retrieval and the key terms the
+# answer is checked against: a pasted coloured question could get "Not in the documents."
+# CSI (ESC [ ... final byte), a terminated OSC (ESC ] ... BEL or ESC backslash), or a two-character escape.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])")
+
+
 def clean_question(question: str) -> str:
-    """Replace control characters with spaces and fold whitespace; an empty result is an error."""
-    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in question)
+    """Drop terminal escape sequences, replace other control characters with spaces and fold whitespace;
+    an empty result is an error."""
+    cleaned = _ANSI_ESCAPE.sub("", question)  # colours mark words, they never stand for a space
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in cleaned)
     cleaned = re.sub(r"\s+", " ", cleaned).strip()
     if not cleaned:
         raise InputError('the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"')
@@ -50,6 +59,9 @@ class Assistant:
         """Answer `question`; `on_token` receives the model's draft as it streams."""
         started = time.perf_counter()
         question = clean_question(question)
+        # A question no prompt can hold is an error whatever the passages: checked after retrieval, it came back
+        # "Not in the documents." whenever no passage scored above the floor, and "too long" only otherwise.
+        self._fit(question, [])
         retrieved = self.retriever.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         if not retrieved or retrieved[0].score < self.settings.score_floor:

@@ -25,7 +25,12 @@ def parse_citations(answer: str, passages: list[Passage]) -> ParsedCitations:
     cited: dict[int, Citation] = {}
     warnings: list[str] = []
 
-    def resolve(match: re.Match[str]) -> str:
+    pieces: list[str] = []
+    between = []  # text since the last kept marker, with dropped markers taken out
+    last = 0
+    for match in MARKER.finditer(answer):
+        between.append(answer[last : match.start()])
+        last = match.end()
         kept = []
         for raw in re.split(r"[,;]", match.group(1)):
             number = int(raw)
@@ -34,9 +39,15 @@ def parse_citations(answer: str, passages: list[Passage]) -> ParsedCitations:
                 cited.setdefault(number, Citation(number, passages[number - 1]))
             else:
                 warnings.append(f"dropped citation [{number}]: only {len(passages)} passages were shown")
-        return "".join(f"[{n}]" for n in kept)
-
-    text = MARKER.sub(resolve, answer)
+        if kept:
+            # taking markers out can join their neighbours into a new one (`[[7]1]` leaves `[1]`):
+            # that is not a citation the model made, so it goes too
+            pieces.append(_without_markers("".join(between)))
+            pieces.append("".join(f"[{n}]" for n in kept))
+            between = []
+    between.append(answer[last:])
+    pieces.append(_without_markers("".join(between)))
+    text = "".join(pieces)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)  # no space left before punctuation
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
     return ParsedCitations(text, tuple(cited.values()), tuple(warnings))
@@ -44,5 +55,12 @@ def parse_citations(answer: str, passages: list[Passage]) -> ParsedCitations:
 
 def strip_markers(text: str) -> str:
     """The answer without any `[n]` markers (for term checks and scoring)."""
-    text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text))
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _without_markers(text))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _without_markers(text: str) -> str:
+    """`text` with every marker removed, including any that removing one forms (`[1[2]]` -> `[1]` -> ``)."""
+    while (removed := MARKER.sub("", text)) != text:
+        text = removed
+    return text

@@ -47,6 +47,9 @@ def cmd_index(args, settings: Settings) -> int:
     from index.build import build_index, recorded_sources
 
     paths = [Path(p) for p in args.paths]
+    missing = next((p for p in paths if not p.exists()), None)
+    if missing:  # build_index says the same, but only after the embedder has loaded (15 s on 2 busy cores)
+        raise InputError(f"no such file or folder: {missing}")
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
     report = build_index(settings.index, paths, _embedder(), rebuild=args.rebuild, say=_say, progress=True)

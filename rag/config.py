@@ -43,14 +43,22 @@ class Settings(BaseModel):
         return value
 
 
-def _from_file(path: Path) -> dict:
+def _from_file(path: Path, named: bool) -> dict:
+    """The settings in a TOML file (its `[rag]` table, or its top level); `named`: the user chose the file."""
     if not path.exists():
+        if named:  # a RAG_CONFIG that points nowhere is a typo, not a wish for the defaults
+            raise InputError(f"RAG_CONFIG names {path}, which does not exist")
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:  # a folder or an unreadable file: was a traceback
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid TOML: {exc}") from exc
-    return data.get("rag", data)
+    settings = data.get("rag", data)
+    if not isinstance(settings, dict):  # `rag = 5` was a TypeError traceback
+        raise InputError(f"{path}: rag must be a table of settings ([rag]), not {type(settings).__name__}")
+    return settings
 
 
 def _from_env() -> dict:
@@ -62,8 +70,9 @@ def _from_env() -> dict:
 
 def load_settings(flags: dict | None = None) -> Settings:
     """Merge file, environment and flags (flags given as None are ignored)."""
-    config_path = Path(os.environ.get("RAG_CONFIG", CONFIG_FILE))
-    merged = {**_from_file(config_path), **_from_env(), **{k: v for k, v in (flags or {}).items() if v is not None}}
+    named = os.environ.get("RAG_CONFIG")
+    config_path = Path(named or CONFIG_FILE)
+    merged = {**_from_file(config_path, bool(named)), **_from_env(), **{k: v for k, v in (flags or {}).items() if v is not None}}
     try:
         return Settings(**merged)
     except ValidationError as exc:

@@ -6,9 +6,12 @@ Layout of an index folder:
                                   articles with content hashes, package versions, checksums)
     gen-000007/chunks.jsonl       one chunk per line, in vector order
     gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors
+    sources.json                  the article folders again, so `rag index --rebuild` still
+                                  knows them when a manifest is damaged
     .lock                         held by `rag index` while it writes
-A build writes a new generation and then flips `current`, so a crash at any point
-leaves the previous index loadable. No pickle anywhere.
+A build writes a new generation (synced, under a temporary name), then flips `current`,
+so a crash at any point leaves the previous index loadable; what a killed build leaves
+behind is removed by the next one. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from rag.types import Chunk
 
 FORMAT_VERSION = 1
 MANIFEST, CHUNKS, VECTORS, CURRENT = "manifest.json", "chunks.jsonl", "vectors.faiss", "current"
+SOURCES = "sources.json"
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -67,12 +71,34 @@ def exists(index_dir: Path) -> bool:
 
 def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
     """Load and verify an index; every failure names the command that repairs it."""
+    if not exists(index_dir):
+        raise IndexMissingError(f"no index at {index_dir}: build one with `rag index PATH --index {index_dir}`")
+    attempts = 0
+    while True:
+        gen = _current_generation(index_dir)
+        try:
+            return _load_generation(index_dir, gen, expect_embedder)
+        except IndexCorruptError:
+            # A `rag index` that finished meanwhile may have switched `current` and removed the
+            # generation being read: read the new one rather than call a healthy index corrupt.
+            attempts += 1
+            if attempts == 3 or _current_generation(index_dir) == gen:
+                raise
+
+
+def _current_generation(index_dir: Path) -> Path:
+    """The folder `current` points at, resolved once so every file is read from one generation."""
+    link = index_dir / CURRENT
+    try:
+        return index_dir / os.readlink(link)
+    except OSError:
+        return link  # not a symlink (e.g. an index copied without symlinks): read it as it is
+
+
+def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) -> Store:
     import faiss
 
     hint = rebuild_hint(index_dir)
-    if not exists(index_dir):
-        raise IndexMissingError(f"no index at {index_dir}: build one with `rag index PATH --index {index_dir}`")
-    gen = index_dir / CURRENT
     try:
         manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -88,7 +114,7 @@ def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
         index = faiss.read_index(str(gen / VECTORS))
     except IndexCorruptError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"index at {index_dir} cannot be read ({type(exc).__name__}): rebuild it with `{hint}`") from exc
     if index.ntotal != len(chunks) or index.d != manifest["embedder"]["dim"]:
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (vectors and chunks differ): rebuild it with `{hint}`")
@@ -100,7 +126,10 @@ def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
 
 
 def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray) -> Path:
-    """Write a new generation, then atomically point `current` at it; returns its folder."""
+    """Write a new generation, then atomically point `current` at it; returns its folder.
+
+    Callers hold `index.lock.index_lock`: one writer at a time.
+    """
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -120,26 +149,43 @@ def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarr
     _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     for name in (CHUNKS, VECTORS):
         _fsync(tmp / name)
+    _fsync(tmp)  # the folder's entries for its three files
     os.rename(tmp, index_dir / generation)
+    # before the switch, so a folder being added is never forgotten (a rebuild may include it early)
+    _replace_synced(index_dir / SOURCES, json.dumps({"sources": manifest.get("sources", [])}, indent=2, ensure_ascii=False))
+    _fsync(index_dir)  # both renames are on disk before anything points at them
     link = index_dir / f".{CURRENT}.tmp"
     link.unlink(missing_ok=True)
     link.symlink_to(generation)
     os.replace(link, index_dir / CURRENT)  # the commit point
     _fsync(index_dir)  # make the new `current` link itself durable
-    _remove_old_generations(index_dir, keep=generation)
+    remove_stale(index_dir)
     return index_dir / generation
+
+
+def remove_stale(index_dir: Path) -> None:
+    """Remove what killed builds leave: temporary folders and links, generations `current` does not name.
+
+    Only for the holder of the index lock; readers never look at any of these.
+    """
+    if not index_dir.is_dir():
+        return
+    link = index_dir / CURRENT
+    keep = link.resolve() if link.is_symlink() and link.is_dir() else None
+    temporary = {f".{CURRENT}.tmp", f".{SOURCES}.tmp"}
+    for path in index_dir.iterdir():
+        if path.name in temporary or (path.name.startswith(".gen-") and path.name.endswith(".tmp")):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        elif keep is not None and path.name.startswith("gen-") and not path.is_symlink() and path.resolve() != keep:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _next_generation(index_dir: Path) -> str:
     numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
     return f"gen-{max(numbers, default=0) + 1:06d}"
-
-
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    for path in index_dir.iterdir():
-        stale_tmp = path.name.startswith(".gen-") and path.name.endswith(".tmp")
-        if (path.name.startswith("gen-") and path.name != keep) or stale_tmp:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_synced(path: Path, text: str) -> None:
@@ -149,10 +195,16 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
+def _replace_synced(path: Path, text: str) -> None:
+    """Replace a small file atomically: write and sync a temporary copy, then rename it over."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    _write_synced(tmp, text)
+    os.replace(tmp, path)
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-

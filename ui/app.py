@@ -25,6 +25,7 @@ from ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger("rag.ui")
 INTERNAL = "internal error: the details are in the server's log"
+EMPTY = "Type a question first, e.g. Why did Musk visit Beijing?"  # not the CLI's message, which shows a command
 
 
 @dataclass
@@ -52,6 +53,13 @@ class _Stopped(Exception):
 
 def answer_stream(services: Services, turns: list[Turn], question: str, top_k: int, stop: threading.Event):
     """Yield ("token", piece) while the draft streams, then ("done", (rewrite, answer, turns)) or ("error", text)."""
+    from rag.assistant import clean_question
+
+    try:
+        clean_question(question)
+    except RagError:
+        yield "error", EMPTY
+        return
     events: queue.Queue = queue.Queue()
     conversation = Conversation(services.assistant, turns)
 

@@ -103,8 +103,13 @@ class Library:
 
     def add(self, files: list[tuple[str, bytes]], say: Callable[[str], None] = lambda _: None) -> UploadReport:
         """Check, store and index uploaded (name, bytes) pairs; bad files are reported, not fatal."""
-        taken = set(self.manifest()["articles"]) | {p.stem for p in self.uploads.glob("*")}
-        known = {hashlib.sha256(p.read_bytes()).hexdigest(): p.stem for p in self.uploads.glob("*") if p.is_file()}
+        indexed = self.manifest()["articles"]
+        taken = set(indexed) | {p.stem for p in self.uploads.glob("*")}
+        # The same bytes as an indexed article from any folder: `rag index` skips a copy of an article, so
+        # accepting it would report an upload that never reaches the index.
+        known = {a["sha256"]: f"already indexed as {article_id}" for article_id, a in indexed.items()}
+        known |= {hashlib.sha256(p.read_bytes()).hexdigest(): f"already added as {p.stem}"
+                  for p in self.uploads.glob("*") if p.is_file()}
         accepted, rejected = [], []
         for name, data in files:
             try:
@@ -114,7 +119,7 @@ class Library:
                 continue
             digest = hashlib.sha256(data).hexdigest()
             if digest in known:
-                rejected.append((name, f"already added as {known[digest]}"))
+                rejected.append((name, known[digest]))
                 continue
             stem = safe_stem(name, data, taken)
             target = self.uploads / f"{stem}{Path(name).suffix.lower()}"
@@ -123,7 +128,7 @@ class Library:
             partial.write_bytes(data)
             partial.replace(target)
             taken.add(stem)
-            known[digest] = stem
+            known[digest] = f"already added as {stem}"
             accepted.append(Accepted(name, stem))
         embedded = self._sync(say) if accepted else 0
         return UploadReport(tuple(accepted), tuple(rejected), embedded)

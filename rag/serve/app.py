@@ -2,7 +2,8 @@
 
 Routes: `GET /v1/models`, `GET /v1/models/rag`, `POST /v1/chat/completions` (with or without
 `stream: true`). Every error, including unknown routes, is `{"error": {"message", "type",
-"param", "code"}}` with a 4xx/5xx status and never a traceback.
+"param", "code"}}` with a 4xx/5xx status and never a traceback; a body over 4 MB is a 413 before
+it is parsed (`rag.serve.limits`).
 
 Follow-ups are answered in context: the last user message is rewritten into a standalone question
 from the earlier exchanges (`rag.serve.conversation`), and when the rewrite changed it, the response
@@ -45,12 +46,14 @@ from rag.errors import BackendError, InputError, ModelError, RagError
 from rag.render import answer_dict
 from rag.serve.auth import bearer_matches
 from rag.serve.conversation import question_from
+from rag.serve.limits import BodyLimit
 from rag.serve.protocol import MODEL_ID, ApiError, ChatRequest, chunk, completion, completion_id, model_card, now
 from rag.types import Answer
 
 log = logging.getLogger("uvicorn.error")  # shown with uvicorn's own errors
 
 _WORD = re.compile(r"\s*\S+\s*")  # pieces that join back to the exact text
+FASTAPI_PARSE_ERROR = "There was an error parsing the body"
 
 
 def create_app(assistant: Assistant, token: str | None) -> FastAPI:
@@ -88,6 +91,7 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
         return completion(id_, created, result.text, result.usage, _extra(result, question))
 
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # added before BearerAuth, so it runs inside it: a stranger gets a 401 unread
     if token is not None:
         app.add_middleware(BearerAuth, token=token)
     return app
@@ -180,6 +184,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             error = ApiError(404, f"no route {request.method} {request.url.path}: this server has GET /v1/models and "
                              "POST /v1/chat/completions", "invalid_request_error", "not_found")
+        elif exc.status_code == 400 and exc.detail == FASTAPI_PARSE_ERROR:
+            # FastAPI's words when json.loads fails other than with a JSONDecodeError: the body is not UTF-8, or it
+            # nests deeper than Python's recursion limit. Say it as for any other bad JSON, with the same code.
+            error = ApiError(400, "the request body is not valid JSON (it is not UTF-8 text, or it nests too deeply)",
+                             "invalid_request_error", "invalid_json")
         elif exc.status_code == 405:
             error = ApiError(405, f"{request.method} is not allowed on {request.url.path}", "invalid_request_error",
                              "method_not_allowed")

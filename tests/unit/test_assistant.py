@@ -78,7 +78,17 @@ def test_empty_questions_are_refused(question):
 
 
 def test_control_characters_are_replaced_and_other_scripts_kept():
-    assert clean_question("Who\x00 met\x1b[31m 李強?\n") == "Who met [31m 李強?"
+    assert clean_question("Who\x00 met\x1b[31m 李強?\n") == "Who met 李強?"
+
+
+@pytest.mark.parametrize(("pasted", "question"), [
+    ("\x1b[1mWho is the chairman of \x1b[38;5;196mCATL\x1b[0m?", "Who is the chairman of CATL?"),  # colours
+    ("\x1b]0;a title\x07Who runs \x1b]8;;http://x\x1b\\CATL\x1b]8;;\x1b\\?", "Who runs CATL?"),  # title, link
+    ("\x1b[2K\x1bMWho\x1b?", "Who ?"),  # erase line, reverse index; a lone ESC is a control character
+    ("\x1b]0;never terminated Who?", "]0;never terminated Who?"),  # an unterminated OSC does not eat the question
+])
+def test_terminal_escape_sequences_are_dropped_whole(pasted, question):
+    assert clean_question(pasted) == question
 
 
 def test_sources_quote_the_sentence_that_supports_the_answer(retriever):

@@ -42,7 +42,7 @@ def test_defang_breaks_control_tokens_only():
 
 
 def test_the_abstention_phrase_matches_ours():
-    assert ABSTENTION == NOT_IN_DOCUMENTS.lower().rstrip(".")
+    assert NOT_IN_DOCUMENTS.lower().rstrip(".") == ABSTENTION
 
 
 def test_the_prompt_carries_the_model_view_and_a_defanged_question():

@@ -18,7 +18,7 @@ from ui.app import INTERNAL, Services, answer_stream
 VP = "What is the name of Tesla's vice president in charge of external relations in China?"
 FOLLOW_UP = "On which social media account did she publish a commentary?"
 STANDALONE = "On which social media account did Grace Tao publish a commentary?"
-EMPTY = 'the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"'
+EMPTY = "Type a question first, e.g. Why did Musk visit Beijing?"
 
 
 @pytest.fixture
