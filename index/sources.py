@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.metadata import extract_date, extract_title
+from rag.hashing import file_sha256
 from rag.types import Article
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -65,7 +65,7 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
                 continue
             try:
                 size = path.stat().st_size
-                digest = UNHASHED if size > MAX_ARTICLE_BYTES else _sha256(path)
+                digest = UNHASHED if size > MAX_ARTICLE_BYTES else file_sha256(path)
             except OSError as exc:  # e.g. no permission: one unreadable file must not stop the whole build
                 skipped.append(Skipped(path, f"cannot read it ({exc.strerror or exc})"))
                 continue
@@ -113,15 +113,6 @@ def _broken_link(path: Path) -> str:
         if exc.errno == errno.ELOOP:
             return "symbolic link loop"
     return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
-
-
-def _sha256(path: Path) -> str:
-    """sha256 of a file read in blocks, so even a file just under the limit is never held whole."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_article(source: SourceFile) -> Article | Skipped:

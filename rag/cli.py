@@ -350,6 +350,14 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
                         "(default: OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider)")
 
 
+def _listen_flags(p: argparse.ArgumentParser, port: int, port_note: str) -> None:
+    """--host, --port and -k, shared by the two servers."""
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
+    p.add_argument("--port", type=int, default=port, help=f"port (default {port}{port_note})")
+    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (kept separate so tests can inspect it)."""
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of news articles; answers cite their passages.")
@@ -401,19 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("ui", parents=[common], help="chat with the articles in the browser (Gradio)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+    _listen_flags(p, 7860, "")
     p.add_argument("--feedback", default="var/feedback.jsonl", help="where helpful/not helpful votes are appended")
     _model_flags(p)
     p.set_defaults(run=cmd_ui)
 
     p = sub.add_parser("serve", parents=[common], help="serve the assistant as an OpenAI-compatible model over HTTP")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; any other than loopback needs RAG_SERVE_TOKEN)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages shown to the model (default 4)")
+    _listen_flags(p, 8000, "; 0 picks a free one")
     _model_flags(p)
     p.set_defaults(run=cmd_serve)
 

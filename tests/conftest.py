@@ -30,6 +30,20 @@ def seeds_copy(tmp_path: Path) -> Path:
     shutil.copytree(SEEDS, target)
     return target
 
+@pytest.fixture
+def retriever(tmp_path, seeds_copy):
+    """The seeds indexed with the hashed bag-of-words embedder in small chunks: real, exact rankings, no model."""
+    from index.build import build_index
+    from index.chunking import ChunkingSettings
+    from rag import store
+    from rag.retrieval import DenseRetriever
+    from tests.fakes import HashEmbedder
+
+    embedder = HashEmbedder()
+    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
+    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
+
+
 @dataclass(frozen=True)
 class Run:
     code: int

@@ -1,21 +1,10 @@
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from rag import store
 from rag.assistant import Assistant, AssistantSettings, clean_question
 from rag.errors import InputError
 from rag.prompting import SYSTEM
 from rag.render import answer_dict
-from rag.retrieval import DenseRetriever
-from tests.fakes import HashEmbedder, ScriptedBackend
-
-
-@pytest.fixture
-def retriever(tmp_path, seeds_copy):
-    embedder = HashEmbedder()
-    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
-    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
+from tests.fakes import ScriptedBackend
 
 
 def test_prompt_numbers_passages_in_rank_order_and_ends_with_the_question(retriever):

@@ -2,23 +2,12 @@
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from rag import store
 from rag.assistant import Assistant
 from rag.conversation import Conversation, Rewrite, Turn, replay, rewrite
 from rag.errors import InputError
-from rag.retrieval import DenseRetriever
-from tests.fakes import HashEmbedder, ScriptedBackend
+from tests.fakes import ScriptedBackend
 
 CATL = "Who is the chairman of CATL?"
-
-
-@pytest.fixture
-def retriever(tmp_path, seeds_copy):
-    embedder = HashEmbedder()
-    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
-    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
 
 
 @pytest.mark.parametrize(("previous", "answer", "follow_up", "expected"), [

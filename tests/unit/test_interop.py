@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 import rag
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from rag import store
 from rag.errors import IndexMissingError
-from rag.retrieval import DenseRetriever
-from tests.fakes import HashEmbedder
-
-
-@pytest.fixture
-def retriever(tmp_path, seeds_copy):
-    embedder = HashEmbedder()
-    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
-    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
 
 
 def test_documents_keep_our_ranking_and_ids(retriever):

@@ -8,20 +8,16 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from rag import store
 from rag.assistant import Assistant
 from rag.conversation import Rewrite
 from rag.errors import BackendError, InputError, ModelError
 from rag.render import answer_dict
-from rag.retrieval import DenseRetriever
 from rag.serve.app import create_app
 from rag.serve.auth import bearer_matches, is_loopback, require_token_off_loopback
 from rag.serve.conversation import exchanges, question_from
 from rag.serve.protocol import ChatMessage
 from rag.serve.server import listen, url_of
-from tests.fakes import HashEmbedder, ScriptedBackend
+from tests.fakes import ScriptedBackend
 
 CATL = "Who is the chairman of CATL?"
 BEIJING = "Who did Elon Musk meet in Beijing on Sunday?"
@@ -30,13 +26,6 @@ TOKEN = "t0ken-Zq9-unit-secret"
 NO_ROUTE = "no route {}: this server has GET /v1/models and POST /v1/chat/completions"
 NOT_OBJECT = "the request body must be a JSON object with model and messages (Content-Type: application/json)"
 CONTENT = 'messages.0.content: Input should be a string or a list of parts {"type": "text", "text": "..."}'
-
-
-@pytest.fixture
-def retriever(tmp_path, seeds_copy):
-    embedder = HashEmbedder()
-    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
-    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
 
 
 def ask(question: str, stream: bool = False) -> dict:

@@ -5,27 +5,16 @@ import threading
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from rag import store
 from rag.assistant import Assistant
 from rag.conversation import Rewrite, Turn
 from rag.errors import BackendError
-from rag.retrieval import DenseRetriever
-from tests.fakes import HashEmbedder, ScriptedBackend
+from tests.fakes import ScriptedBackend
 from ui.app import INTERNAL, Services, answer_stream
 
 VP = "What is the name of Tesla's vice president in charge of external relations in China?"
 FOLLOW_UP = "On which social media account did she publish a commentary?"
 STANDALONE = "On which social media account did Grace Tao publish a commentary?"
 EMPTY = "Type a question first, e.g. Why did Musk visit Beijing?"
-
-
-@pytest.fixture
-def retriever(tmp_path, seeds_copy):
-    embedder = HashEmbedder()
-    build_index(tmp_path / "ix", [seeds_copy], embedder, ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8))
-    return DenseRetriever(store.load(tmp_path / "ix"), embedder)
 
 
 @pytest.fixture
