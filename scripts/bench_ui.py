@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/bench_ui.py --url http://127.0.0.1:7860/ [--questions evals/gold.jsonl] [--limit 10]
 
-Measured in the page itself (performance.now() in headless /usr/bin/chromium), each question in a
-fresh tab so no conversation is involved. Prints one line per question and p50/p95.
+Measured in the page itself (performance.now() in headless /usr/bin/chromium, from the Enter keydown),
+each question in a fresh tab so no conversation is involved. A question answered without calling the
+model (nothing retrieved is close enough) has no streamed token. Prints one line per question and p50/p95.
 """
 
 from __future__ import annotations
@@ -13,23 +14,23 @@ import json
 import statistics
 from pathlib import Path
 
-TIMER = """([question, deadline]) => new Promise((resolve) => {
-  const box = document.querySelector('#rag-question textarea');
-  let first = null;
-  const seen = () => document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-error').length;
-  const start = performance.now();
-  const observer = new MutationObserver(() => {
+# Installed before the question is typed: the clock starts at the Enter keydown (capture phase, so before
+# Gradio sees it) and stops at the first non-empty draft and at the checked answer.
+TIMER = """() => {
+  window.ragTiming = {start: null, first: null, total: null};
+  document.querySelector('#rag-question textarea').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && window.ragTiming.start === null) window.ragTiming.start = performance.now();
+  }, true);
+  new MutationObserver(() => {
+    const t = window.ragTiming;
+    if (t.start === null) return;
     const drafts = document.querySelectorAll('#rag-chat .rag-draft');
-    if (first === null && drafts.length && drafts[drafts.length - 1].textContent.replace('▍', '').trim())
-      first = performance.now() - start;
-    if (seen() > 0) { observer.disconnect(); resolve({first, total: performance.now() - start}); }
-  });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
-  setTimeout(() => resolve({first, total: null}), deadline);
-  box.value = question;
-  box.dispatchEvent(new Event('input', {bubbles: true}));
-  box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', bubbles: true}));
-})"""
+    if (t.first === null && drafts.length && drafts[drafts.length - 1].textContent.replace('\u258d', '').trim())
+      t.first = performance.now() - t.start;
+    if (t.total === null && document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-error').length)
+      t.total = performance.now() - t.start;
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 def main() -> None:
@@ -52,8 +53,12 @@ def main() -> None:
             page = browser.new_context().new_page()
             page.goto(args.url)
             page.wait_for_selector("#rag-question textarea", timeout=60_000)
-            result = page.evaluate(TIMER, [question, 120_000])
-            first, total = result["first"], result["total"]
+            page.evaluate(TIMER)
+            page.fill("#rag-question textarea", question)
+            page.press("#rag-question textarea", "Enter")
+            page.wait_for_function("window.ragTiming.total !== null", timeout=180_000)
+            timing = page.evaluate("window.ragTiming")
+            first, total = timing["first"], timing["total"]
             print(f"first token {first / 1000 if first else float('nan'):5.2f} s  answer {total / 1000:5.2f} s  {question}")
             if first:
                 firsts.append(first / 1000)
