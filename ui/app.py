@@ -126,7 +126,10 @@ def build_app(services: Services, model_name: str):
         if entry is None or data.liked is None:
             return ""
         question, standalone, answer = entry
-        record(services.feedback_path, "helpful" if data.liked else "not_helpful", question, standalone, answer)
+        try:
+            record(services.feedback_path, "helpful" if data.liked else "not_helpful", question, standalone, answer)
+        except RagError as exc:  # e.g. the feedback folder is not writable: say so, keep serving
+            return f"⚠ {exc}"
         return f"Thanks: feedback saved to {services.feedback_path}"
 
     def article_rows() -> list[list]:
