@@ -64,8 +64,10 @@ class Assistant:
         self._fit(question, [])
         retrieved = self.retriever.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
-        if not retrieved or retrieved[0].score < self.settings.score_floor:
-            best = f"{retrieved[0].score:.2f}" if retrieved else "none"
+        # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
+        closest = max((p.score for p in retrieved), default=None)
+        if closest is None or closest < self.settings.score_floor:
+            best = f"{closest:.2f}" if closest is not None else "none"
             reason = f"no passage is close enough to the question (best score {best} < {self.settings.score_floor})"
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
         shown, messages, prompt_tokens = self._fit(question, retrieved)

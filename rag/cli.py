@@ -73,13 +73,17 @@ def _open_store(settings: Settings, embedder):
 
 
 def _retriever(settings: Settings):
-    """Dense retrieval over the configured index; the embedder loads only once the index checks out."""
+    """Dense or hybrid retrieval over the configured index; the embedder loads only once the index checks out."""
     import functools
-
-    from rag.retrieval import DenseRetriever
 
     embedder = functools.cache(_embedder)
     loaded = _open_store(settings, embedder)
+    if settings.retrieval == "hybrid":
+        from rag.hybrid import HybridRetriever
+
+        return HybridRetriever(loaded, embedder())
+    from rag.retrieval import DenseRetriever
+
     return DenseRetriever(loaded, embedder())
 
 
@@ -342,7 +346,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _retrieval_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--retrieval", choices=["dense", "hybrid"],
+                   help="dense (default) or hybrid: BM25 + dense fused by reciprocal rank (env RAG_RETRIEVAL)")
+
+
 def _model_flags(p: argparse.ArgumentParser) -> None:
+    _retrieval_flag(p)
     p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf, "
                                    "openai:MODEL, anthropic:MODEL (env RAG_MODEL)")
     p.add_argument("--base-url", dest="base_url", metavar="URL",
@@ -382,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", "--top-k", type=int, dest="top_k")
+    _retrieval_flag(p)
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("eval", parents=[common], help="score answers against gold questions; write a report")
@@ -434,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
     args = build_parser().parse_args(argv)
     try:
-        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k", "base_url")}
+        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k", "base_url", "retrieval")}
         return args.run(args, load_settings(flags))
     except RagError as exc:
         if os.environ.get("RAG_DEBUG") == "1":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -25,6 +26,7 @@ class Settings(BaseModel):
     index: Path = Path("var/index/default")
     model: str = "local"
     top_k: int = Field(4, ge=1, le=50)
+    retrieval: Literal["dense", "hybrid"] = "dense"  # hybrid: BM25 + dense, fused by reciprocal rank
     models_dir: Path = Path("var/models")
     context_tokens: int = Field(4096, ge=512, le=131072)
     max_tokens: int = Field(96, ge=16, le=4096)
