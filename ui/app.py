@@ -41,10 +41,10 @@ class Services:
     def reload_index(self) -> None:
         """Point the assistant at the index as it is now on disk (after an upload or removal)."""
         from rag import store
-        from rag.retrieval import DenseRetriever
 
         retriever = self.assistant.retriever
-        self.assistant.retriever = DenseRetriever(store.load(self.library.index_dir), retriever.embedder)
+        # the same kind of retriever (dense or hybrid) over the new generation
+        self.assistant.retriever = type(retriever)(store.load(self.library.index_dir), retriever.embedder)
 
 
 class _Stopped(Exception):

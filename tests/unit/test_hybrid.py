@@ -69,3 +69,17 @@ def test_the_abstention_floor_uses_the_best_similarity_not_the_first_passage(ret
     answer = Assistant(Fixed(), backend, AssistantSettings(score_floor=floor)).answer("Who is the chairman of CATL?")
     assert len(backend.calls) == 1 and answer.abstained
     assert answer.warnings == (f"no passage is close enough to the question (best score {best:.2f} < {floor})",)
+
+
+def test_an_upload_in_the_ui_keeps_the_hybrid_retriever(retriever, tmp_path):
+    from ui.app import Services
+    from ui.library import Library
+
+    index_dir = retriever.store.path.parent if retriever.store.path.name.startswith("gen-") else retriever.store.path
+    services = Services(Assistant(HybridRetriever(retriever.store, retriever.embedder), ScriptedBackend()),
+                        Library(index_dir, retriever.embedder), tmp_path / "feedback.jsonl")
+    report = services.library.add([("zorblat.txt", b"Zorblat Motors builds the Quarkmobile in Tallinn.\n")])
+    services.reload_index()
+    assert [a.article_id for a in report.accepted] == ["zorblat"]
+    assert isinstance(services.assistant.retriever, HybridRetriever)
+    assert services.assistant.retriever.retrieve("Quarkmobile", 1)[0].chunk.article_id == "zorblat"
