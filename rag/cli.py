@@ -256,13 +256,21 @@ def cmd_status(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_ui(args, settings: Settings) -> int:
+def _server_token(args, lowest_port: int) -> str | None:
+    """RAG_SERVE_TOKEN (an empty variable is no token), after the checks that must pass before any model loads."""
     from rag.serve.auth import TOKEN_ENV, require_token_off_loopback
 
-    password = os.environ.get(TOKEN_ENV) or None
-    require_token_off_loopback(args.host, password)  # before loading any model
-    if not 1 <= args.port <= 65535:
-        raise InputError(f"--port must be between 1 and 65535, not {args.port}")
+    token = os.environ.get(TOKEN_ENV) or None
+    require_token_off_loopback(args.host, token)
+    if not lowest_port <= args.port <= 65535:
+        raise InputError(f"--port must be between {lowest_port} and 65535, not {args.port}")
+    return token
+
+
+def cmd_ui(args, settings: Settings) -> int:
+    from rag.serve.auth import TOKEN_ENV
+
+    password = _server_token(args, lowest_port=1)  # Gradio needs a real port
     assistant = _assistant(settings)  # one model for every browser tab
     from ui.app import Services, build_app, launch
     from ui.library import Library
@@ -280,12 +288,7 @@ def cmd_ui(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from rag.serve.auth import TOKEN_ENV, require_token_off_loopback
-
-    token = os.environ.get(TOKEN_ENV) or None  # an empty variable is no token
-    require_token_off_loopback(args.host, token)  # before loading any model
-    if not 0 <= args.port <= 65535:
-        raise InputError(f"--port must be between 0 and 65535, not {args.port}")
+    token = _server_token(args, lowest_port=0)  # 0: the server picks a free port and announces it
     assistant = _assistant(settings)  # once per server: every request shares the loaded model
     from rag.serve.server import run
 
@@ -295,9 +298,13 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def _show_rewrite(rewrite) -> None:
+    if rewrite.changed:
+        _say(f"(searched for: {rewrite.question})")
+
+
 def cmd_chat(args, settings: Settings) -> int:
-    from rag.assistant import clean_question
-    from rag.conversation import Conversation, rewrite
+    from rag.conversation import Conversation
     from rag.render import sources_text
     from rag.terminal import StreamPrinter
 
@@ -322,11 +329,7 @@ def cmd_chat(args, settings: Settings) -> int:
             continue
         printer = StreamPrinter()
         try:
-            # the same deterministic rewrite ask() makes, computed first so it is shown before the answer streams
-            standalone = rewrite(conversation.turns, clean_question(line))
-            if standalone.changed:
-                _say(f"(searched for: {standalone.question})")
-            _, answer = conversation.ask(line, on_token=printer.token)
+            _, answer = conversation.ask(line, on_token=printer.token, on_rewrite=_show_rewrite)
         except RagError as exc:
             if os.environ.get("RAG_DEBUG") == "1":
                 raise

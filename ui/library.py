@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.hashing import file_sha256
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_UPLOAD_BYTES = 5_000_000  # a long news article is ~50 kB; this leaves room without inviting abuse
@@ -108,7 +109,7 @@ class Library:
         # The same bytes as an indexed article from any folder: `rag index` skips a copy of an article, so
         # accepting it would report an upload that never reaches the index.
         known = {a["sha256"]: f"already indexed as {article_id}" for article_id, a in indexed.items()}
-        known |= {hashlib.sha256(p.read_bytes()).hexdigest(): f"already added as {p.stem}"
+        known |= {file_sha256(p): f"already added as {p.stem}"
                   for p in self.uploads.glob("*") if p.is_file()}
         accepted, rejected = [], []
         for name, data in files:
@@ -145,7 +146,7 @@ class Library:
         for path in matches:
             target = self.removed / path.name
             if target.exists():  # removed before under the same name: keep both
-                target = self.removed / f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}{path.suffix}"
+                target = self.removed / f"{path.stem}-{file_sha256(path)[:12]}{path.suffix}"
             shutil.move(path, target)
         self._sync(say)
 

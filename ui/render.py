@@ -16,7 +16,6 @@ from rag.grounding import key_terms, normalise_token
 from rag.render import supporting_sentence
 from rag.types import Answer, Passage
 
-_MARKER = re.compile(r"\[(\d+)\]")
 CURSOR = "▍"
 
 
@@ -95,7 +94,7 @@ def highlight(passage: str, answer_text: str) -> str:
 
 
 def _mark_terms(text: str, answer_text: str) -> str:
-    terms = set(key_terms(_MARKER.sub("", answer_text)))
+    terms = set(key_terms(answer_text))  # key_terms ignores [n] markers itself
     pieces = re.split(r"(\w+)", text)
     return "".join(f"<strong>{_e(p)}</strong>" if p and normalise_token(p) in terms else _e(p) for p in pieces)
 
