@@ -26,7 +26,7 @@ NOTE = "LangChain tutorial recipe: it does not cite, so every retrieved article 
 class LangChainRecipe:
     """`answer(question) -> Answer`, like the assistant, so the same scoring and report apply."""
 
-    def __init__(self, articles: list[Article], embedder: Embedder, backend: ChatBackend, k: int = 4):
+    def __init__(self, articles: list[Article], embedder: Embedder, backend: ChatBackend | None, k: int = 4):
         from langchain_community.vectorstores import FAISS
         from langchain_core.documents import Document
         from langchain_core.embeddings import Embeddings
@@ -45,10 +45,14 @@ class LangChainRecipe:
         for i, doc in enumerate(docs):
             doc.metadata["ordinal"] = i
         self.store = FAISS.from_documents(docs, SameMiniLM())
-        self.backend = backend
+        self.backend = backend  # used only when answering: `rag bench speed` sets it after timing the build
         self.k = k
-        self.name = f"langchain-recipe+{backend.name}"
         self.params = GenerationParams(max_tokens=256)  # "three sentences maximum"
+
+    @property
+    def name(self) -> str:
+        """The model column of reports: the recipe and the backend it asks."""
+        return f"langchain-recipe+{self.backend.name}"
 
     def answer(self, question: str) -> Answer:
         """Retrieve top-k, ask with the tutorial prompt, keep the reply as it is."""

@@ -44,3 +44,23 @@ def load_gold(path: Path) -> list[GoldQuestion]:
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{path}:{number}: not a gold question ({type(exc).__name__}: {exc})") from exc
     return questions
+
+
+def questions_of(path: Path) -> list[str]:
+    """Just the questions of a JSONL file whose lines have a "question" (gold files, or any list of questions)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read questions file {path}: {exc}") from exc
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            question = json.loads(line)["question"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f'{path}:{number}: expected a JSON object with a "question" ({type(exc).__name__})') from exc
+        if not isinstance(question, str) or not question.strip():
+            raise InputError(f"{path}:{number}: the question must be non-empty text")
+        questions.append(question)
+    return questions

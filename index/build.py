@@ -21,6 +21,8 @@ from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, InputError
 from rag.types import Chunk
 
+EMBED_SLICE = 256  # passages per embedding call: progress granularity, and a bound on tokenizer memory
+
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -122,7 +124,6 @@ def build_index(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "embedder": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens, "normalized": True},
             "metric": "inner_product",
-            "faiss_index": "IndexFlatIP",
             "chunking": settings.to_dict(),
             "sources": [str(p) for p in sources],
             "articles": articles,
@@ -169,21 +170,24 @@ def _rows_by_article(previous: store.Store) -> dict[str, list[int]]:
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk], say: Callable[[str], None], progress: bool) -> np.ndarray:
+    """Embed every chunk, longest first, in slices that drive the progress bar; rows in chunk order.
+
+    Sorting the whole corpus by length (not only within each call) puts passages of similar length
+    in the same batch, so little compute goes to padding.
+    """
+    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     if not chunks:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
+        return out
     say(f"embedding {len(chunks)} passages")
-    texts = [c.text for c in chunks]
-    if not progress:
-        return embedder.embed_documents(texts)
+    order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
     from tqdm import tqdm
 
-    parts = []
-    batch = 64
-    with tqdm(total=len(texts), unit="passage", desc="embedding") as bar:
-        for i in range(0, len(texts), batch):
-            parts.append(embedder.embed_documents(texts[i : i + batch]))
-            bar.update(len(texts[i : i + batch]))
-    return np.vstack(parts)
+    with tqdm(total=len(chunks), unit="passage", desc="embedding", disable=not progress) as bar:
+        for start in range(0, len(order), EMBED_SLICE):
+            rows = order[start : start + EMBED_SLICE]
+            out[rows] = embedder.embed_documents([chunks[i].text for i in rows])
+            bar.update(len(rows))
+    return out
 
 
 def _assemble(blocks: list[np.ndarray | int], embedded: np.ndarray, dim: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from dataclasses import dataclass
@@ -142,3 +143,15 @@ def read_article(source: SourceFile) -> Article | Skipped:
         source=str(source.path),
         published=extract_date(text),
     )
+
+
+def text_bytes(paths: list[Path]) -> int:
+    """Bytes of article files under `paths`: a cheap measure of corpus size, read before any model loads."""
+    total = 0
+    for root in paths:
+        candidates = [root] if root.is_file() else (root.rglob("*") if root.is_dir() else [])
+        for path in candidates:
+            if path.suffix.lower() in ARTICLE_SUFFIXES:
+                with contextlib.suppress(OSError):  # broken links and the like: discover() reports them
+                    total += path.stat().st_size
+    return total

@@ -25,10 +25,19 @@ def _say(message: str) -> None:
     print(f"rag: {message}", file=sys.stderr, flush=True)
 
 
-def _embedder():
-    from rag.embedding import MiniLMEmbedder
+def _embedder(settings: Settings, index_dir: Path, sources: list[Path], rebuild: bool = False):
+    """The embedder for building `index_dir` from `sources`: the one it was built with, unless a rebuild
+    or a pinned choice; `auto` picks by the size of the sources."""
+    from index.build import recorded_sources
+    from index.sources import text_bytes
+    from rag import store
+    from rag.embedders import open_embedder, resolve
 
-    return MiniLMEmbedder()
+    existing = None if rebuild else store.embedder_id(index_dir)
+    if existing and settings.embedder == "auto":
+        return open_embedder(existing, settings.models_dir, _say)
+    corpus = text_bytes([*recorded_sources(index_dir), *sources])
+    return open_embedder(resolve(settings.embedder, corpus), settings.models_dir, _say)
 
 
 def _report_build(report) -> int:
@@ -52,14 +61,14 @@ def cmd_index(args, settings: Settings) -> int:
         raise InputError(f"no such file or folder: {missing}")
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
-    report = build_index(settings.index, paths, _embedder(), rebuild=args.rebuild, say=_say, progress=True)
+    embedder = _embedder(settings, settings.index, paths, args.rebuild)
+    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=_say, progress=True)
     return _report_build(report)
 
 
-def _open_store(settings: Settings, embedder):
+def _open_store(settings: Settings):
     """Load the index, building it from ./seeds on first use so the first `rag ask` just works."""
     from rag import store
-    from rag.embedding import MINILM_ID
 
     if not store.exists(settings.index):
         if not DEFAULT_SOURCES.is_dir():
@@ -68,23 +77,27 @@ def _open_store(settings: Settings, embedder):
         from index.build import build_index
 
         _say(f"no index at {settings.index} yet: building it from {DEFAULT_SOURCES}/")
-        _report_build(build_index(settings.index, [DEFAULT_SOURCES], embedder(), say=_say, progress=True))
-    return store.load(settings.index, expect_embedder=MINILM_ID)
+        embedder = _embedder(settings, settings.index, [DEFAULT_SOURCES])
+        _report_build(build_index(settings.index, [DEFAULT_SOURCES], embedder, say=_say, progress=True))
+    return store.load(settings.index)
 
 
 def _retriever(settings: Settings):
-    """Dense or hybrid retrieval over the configured index; the embedder loads only once the index checks out."""
-    import functools
+    """Dense or hybrid retrieval over the configured index, with the embedder the index was built with.
 
-    embedder = functools.cache(_embedder)
-    loaded = _open_store(settings, embedder)
+    The embedder loads only once the index checks out.
+    """
+    from rag.embedders import embedder_for
+
+    loaded = _open_store(settings)
+    embedder = embedder_for(loaded, settings.models_dir, _say)
     if settings.retrieval == "hybrid":
         from rag.hybrid import HybridRetriever
 
-        return HybridRetriever(loaded, embedder())
+        return HybridRetriever(loaded, embedder)
     from rag.retrieval import DenseRetriever
 
-    return DenseRetriever(loaded, embedder())
+    return DenseRetriever(loaded, embedder)
 
 
 def _assistant(settings: Settings):
@@ -177,13 +190,11 @@ def cmd_eval(args, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def cmd_bench(args, settings: Settings) -> int:
+def _realtimeqa_corpus(args) -> tuple[Path, list[str]]:
+    """Write the chosen weeks' search results as articles (once); returns the benchmark's folder and weeks."""
     import hashlib
 
-    from evals.bench_realtimeqa import published_table, run_bench
-    from evals.command import run_meta
-    from evals.realtimeqa import load_questions, weeks_in, write_corpus
-    from index.build import build_index
+    from evals.realtimeqa import weeks_in, write_corpus
 
     data = Path(args.data)
     available = weeks_in(data)
@@ -194,18 +205,37 @@ def cmd_bench(args, settings: Settings) -> int:
     unknown = sorted(set(weeks) - set(available))
     if unknown:
         raise InputError(f"no search results for week(s) {', '.join(unknown)} in {data}/search_results")
-    questions = load_questions(data, weeks, args.mode)[: args.limit]
     key = hashlib.sha1(" ".join([*weeks, "gold" if args.with_gold_articles else ""]).encode()).hexdigest()[:10]
     home = Path("var/bench") / f"realtimeqa-{key}"
     pages = write_corpus(data, weeks, home / "corpus", args.with_gold_articles)
-    _say(f"{pages} unique pages from {len(weeks)} week(s); indexing into {home / 'index'}")
-    _report_build(build_index(home / "index", [home / "corpus"], _embedder(), say=_say, progress=True))
-    settings = settings.model_copy(update={"index": home / "index"})
+    _say(f"{pages} unique pages from {len(weeks)} week(s) in {home / 'corpus'}")
+    return home, weeks
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    if args.benchmark == "speed":
+        return cmd_bench_speed(args, settings)
+    from evals.bench_realtimeqa import published_table, run_bench
+    from evals.command import run_meta
+    from evals.realtimeqa import load_questions
+    from index.build import build_index
+    from index.sources import text_bytes
+    from rag.embedders import open_embedder, resolve
+    from rag.embedding import MINILM_ID
+
+    home, weeks = _realtimeqa_corpus(args)
+    questions = load_questions(Path(args.data), weeks, args.mode)[: args.limit]
+    model_id = resolve(settings.embedder, text_bytes([home / "corpus"]))
+    index_dir = home / ("index" if model_id == MINILM_ID else "index-int8")  # one index per embedder, both kept
+    _say(f"indexing into {index_dir}")
+    _report_build(build_index(index_dir, [home / "corpus"], open_embedder(model_id, settings.models_dir, _say), say=_say,
+                              progress=True))
+    settings = settings.model_copy(update={"index": index_dir})
     assistant = _assistant(settings)
     out = Path(args.out or f"var/bench/runs/realtimeqa-{args.mode}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
     setting = "search results + gold articles (easier than the published setting)" if args.with_gold_articles \
         else "search results only (the published setting)"
-    questions_file = data / ("questions_qa_nota.jsonl" if args.mode == "nota" else "questions_qa.jsonl")
+    questions_file = Path(args.data) / ("questions_qa_nota.jsonl" if args.mode == "nota" else "questions_qa.jsonl")
     meta = run_meta(questions_file, assistant.backend.name, {"weeks": weeks, "corpus": setting,
                     "top_k": settings.top_k}, assistant.retriever.store.manifest)
     report = run_bench(questions, args.mode, assistant, out, meta)
@@ -213,6 +243,44 @@ def cmd_bench(args, settings: Settings) -> int:
     print(published_table(args.mode, report["metrics"], label))
     print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting})")
     _say(f"wrote {out}/predictions.jsonl and report.json")
+    return 0
+
+
+SPEED_QUESTIONS = 20  # `rag bench speed` default: a fixed sample, the first 20 questions
+
+
+def cmd_bench_speed(args, settings: Settings) -> int:
+    from evals.bench_speed import run, table
+    from evals.gold import questions_of
+
+    if args.corpus == "realtimeqa":
+        from evals.realtimeqa import load_questions
+
+        home, weeks = _realtimeqa_corpus(args)
+        corpus = home / "corpus"
+        default_questions = [q.question for q in load_questions(Path(args.data), weeks, "gen")]
+    else:
+        corpus = Path(args.corpus or DEFAULT_SOURCES)
+        if not corpus.exists():
+            raise InputError(f"no such file or folder: {corpus}")
+        default_questions = questions_of(Path("evals/gold.jsonl")) if corpus.resolve() == DEFAULT_SOURCES.resolve() else []
+    questions = questions_of(Path(args.questions)) if args.questions else default_questions
+    if not questions:
+        raise InputError(f"no questions for {corpus}: give --questions FILE (JSONL, one {{\"question\": ...}} per line)")
+    questions = questions[: args.limit or SPEED_QUESTIONS]
+    job = {"corpus": str(corpus), "questions": questions, "model": settings.model, "models_dir": str(settings.models_dir),
+           "context_tokens": settings.context_tokens, "embedder": settings.embedder, "retrieval": settings.retrieval,
+           "top_k": settings.top_k, "score_floor": settings.score_floor, "max_tokens": settings.max_tokens}
+    out = Path(args.out or f"var/bench/runs/speed-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    report = run(job, out, _say)
+    ours = report["rag"]
+    print(f"rag bench speed: {corpus}, {len(questions)} questions (+1 warm-up), model {settings.model}, "
+          f"{os.cpu_count()} CPU cores")
+    print(table(ours, report["langchain"]))
+    print(f"rag: {ours['embedder']}, {ours['faiss_index']}, {settings.retrieval} retrieval, top {settings.top_k}. "
+          "LangChain recipe: RecursiveCharacterTextSplitter(1000, 200), sentence-transformers MiniLM (torch), "
+          "LangChain's FAISS, tutorial prompt, top 4. Same GGUF, threads and context size.")
+    _say(f"wrote {out}/report.json")
     return 0
 
 
@@ -247,6 +315,8 @@ def cmd_status(args, settings: Settings) -> int:
         return 0
     print(f"index     {settings.index} (built {manifest['created']})")
     print(f"embedder  {manifest['embedder']['id']} ({manifest['embedder']['dim']}-d, {manifest['metric']})")
+    passages = sum(a["chunks"] for a in manifest["articles"].values())
+    print(f"vectors   {passages} passages, FAISS {manifest.get('faiss_index', 'IndexFlatIP')}")
     print(f"sources   {', '.join(manifest['sources'])}")
     print(f"articles  {len(manifest['articles'])}")
     for article_id, a in sorted(manifest["articles"].items()):
@@ -382,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="index article files (.txt, .md) or re-sync the recorded folders")
     p.add_argument("paths", nargs="*", help="files or folders to add (default: the recorded folders, else seeds/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
+    p.add_argument("--embedder", choices=["auto", "minilm", "minilm-int8"],
+                   help="MiniLM for a new index or --rebuild: auto = int8 ONNX for 2 MB of articles or more "
+                   "on a CPU with VNNI, else torch")
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")
@@ -411,13 +484,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{flag.replace('_', '-')}", type=float, metavar="X", help="exit 1 when missed")
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("bench", parents=[common], help="benchmarks: realtimeqa")
-    p.add_argument("benchmark", choices=["realtimeqa"])
+    p = sub.add_parser("bench", parents=[common], help="benchmarks: realtimeqa (answer quality), speed")
+    p.add_argument("benchmark", choices=["realtimeqa", "speed"])
+    p.add_argument("--corpus", help="speed: a folder of articles, or `realtimeqa` for its search results "
+                   "(default: seeds/)")
+    p.add_argument("--questions", help="speed: JSONL with a question per line (default: evals/gold.jsonl for "
+                   "seeds/, the benchmark's questions for realtimeqa)")
     p.add_argument("--data", default="../shared/benchmarks/realtimeqa", help="benchmark folder")
     p.add_argument("--weeks", nargs="+", metavar="YYYYMMDD", help="weeks to use (default: every week in --data)")
     p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")
-    p.add_argument("--limit", type=_positive, help="only the first N questions")
+    p.add_argument("--limit", type=_positive, help=f"only the first N questions (speed: default {SPEED_QUESTIONS})")
+    p.add_argument("--embedder", choices=["auto", "minilm", "minilm-int8"],
+                   help="MiniLM for rag's index (auto: int8 ONNX for large corpora on VNNI CPUs)")
     _model_flags(p)
     p.add_argument("--out", help="run folder")
     p.set_defaults(run=cmd_bench)
@@ -448,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
     args = build_parser().parse_args(argv)
     try:
-        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k", "base_url", "retrieval")}
+        flags = {k: getattr(args, k, None) for k in ("index", "model", "top_k", "base_url", "retrieval", "embedder")}
         return args.run(args, load_settings(flags))
     except RagError as exc:
         if os.environ.get("RAG_DEBUG") == "1":
@@ -458,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`rag status | head`): stop quietly, as `cat` would. Point stdout at
+        # /dev/null so flushing it at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ class Settings(BaseModel):
     model: str = "local"
     top_k: int = Field(4, ge=1, le=50)
     retrieval: Literal["dense", "hybrid"] = "dense"  # hybrid: BM25 + dense, fused by reciprocal rank
+    # MiniLM for new indexes: int8 ONNX where the CPU has VNNI ("auto"), or pinned; an index keeps its own
+    embedder: Literal["auto", "minilm", "minilm-int8"] = "auto"
     models_dir: Path = Path("var/models")
     context_tokens: int = Field(4096, ge=512, le=131072)
     max_tokens: int = Field(96, ge=16, le=4096)

@@ -33,16 +33,18 @@ class RagRetriever(BaseRetriever):
 
 
 def as_langchain_retriever(index: str | Path = "var/index/default", top_k: int = 4, *,
-                           retriever: Retriever | None = None) -> RagRetriever:
+                           retriever: Retriever | None = None, models_dir: str | Path = "var/models") -> RagRetriever:
     """A LangChain retriever over an index built by `rag index` (or over any `Retriever` given).
 
     Each result's `page_content` is the passage text; `metadata` has `doc_id`, `chunk_id`, `title`,
-    `published`, `score` and `rank`. The index is checked and the embedding model loaded once, here.
+    `published`, `score` and `rank`. The index is checked and its embedding model loaded once, here
+    (the int8 MiniLM is prepared under `models_dir` if the index uses it).
     """
     if retriever is None:
         from rag import store
-        from rag.embedding import MINILM_ID, MiniLMEmbedder
+        from rag.embedders import embedder_for
         from rag.retrieval import DenseRetriever
 
-        retriever = DenseRetriever(store.load(Path(index), expect_embedder=MINILM_ID), MiniLMEmbedder())
+        loaded = store.load(Path(index))
+        retriever = DenseRetriever(loaded, embedder_for(loaded, Path(models_dir)))
     return RagRetriever(inner=retriever, k=top_k)

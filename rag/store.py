@@ -5,7 +5,8 @@ Layout of an index folder:
     gen-000007/manifest.json      self-description (format, embedder, chunking, sources,
                                   articles with content hashes, package versions, checksums)
     gen-000007/chunks.jsonl       one chunk per line, in vector order
-    gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors
+    gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors (flat, or
+                                  HNSW for large corpora: rag.vector_index)
     sources.json                  the article folders again, so `rag index --rebuild` still
                                   knows them when a manifest is damaged
     .lock                         held by `rag index` while it writes
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import vector_index
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.hashing import file_sha256
 from rag.types import Chunk
@@ -49,7 +51,7 @@ class Store:
 
     @property
     def vectors(self) -> np.ndarray:
-        """All vectors, reconstructed from the flat index (used for incremental rebuilds)."""
+        """All vectors, reconstructed from the index (used for incremental rebuilds)."""
         n = self.faiss_index.ntotal
         if n == 0:
             return np.zeros((0, self.manifest["embedder"]["dim"]), dtype=np.float32)
@@ -84,6 +86,14 @@ def load(index_dir: Path, expect_embedder: str | None = None) -> Store:
             attempts += 1
             if attempts == 3 or _current_generation(index_dir) == gen:
                 raise
+
+
+def embedder_id(index_dir: Path) -> str | None:
+    """The embedder an existing index was built with, or None when there is no readable index."""
+    try:
+        return json.loads((_current_generation(index_dir) / MANIFEST).read_text(encoding="utf-8"))["embedder"]["id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _current_generation(index_dir: Path) -> Path:
@@ -137,14 +147,12 @@ def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarr
     tmp = index_dir / f".{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    flat = faiss.IndexFlatIP(manifest["embedder"]["dim"])
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(tmp / VECTORS))
+    vectors_index = vector_index.build(vectors, manifest["embedder"]["dim"])
+    faiss.write_index(vectors_index, str(tmp / VECTORS))
     with (tmp / CHUNKS).open("w", encoding="utf-8") as f:
         for chunk in chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    manifest = {**manifest, "format_version": FORMAT_VERSION,
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "faiss_index": vector_index.type_name(vectors_index),
                 "checksums": {name: file_sha256(tmp / name) for name in (CHUNKS, VECTORS)}}
     _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     for name in (CHUNKS, VECTORS):

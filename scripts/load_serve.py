@@ -148,7 +148,7 @@ def open_retriever(index: str | None, top_k: int | None) -> tuple[Any, int, Path
     Returns (retriever, k, index folder, the generation of the index that was read)."""
     from rag import store
     from rag.config import load_settings
-    from rag.embedding import MINILM_ID, MiniLMEmbedder
+    from rag.embedders import embedder_for
     from rag.errors import InputError
     from rag.retrieval import DenseRetriever
 
@@ -157,10 +157,10 @@ def open_retriever(index: str | None, top_k: int | None) -> tuple[Any, int, Path
         # `rag serve` would build one from ./seeds; building it here as well would race with the server.
         raise InputError(f"no index at {settings.index}: build it first with `rag index PATH --index {settings.index}`")
     generation = index_generation(settings.index)
-    loaded = store.load(settings.index, expect_embedder=MINILM_ID)
+    loaded = store.load(settings.index)
     if index_generation(settings.index) != generation:
         raise InputError(f"the index at {settings.index} changed while it was read (`rag index` running?): run again")
-    return DenseRetriever(loaded, MiniLMEmbedder()), settings.top_k, settings.index, generation
+    return DenseRetriever(loaded, embedder_for(loaded, settings.models_dir)), settings.top_k, settings.index, generation
 
 
 def index_generation(index: Path) -> Path:

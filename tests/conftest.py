@@ -13,6 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+# Every `rag` a test starts: models in the project's var/models (as for a user working there), so the
+# int8 MiniLM is exported once per machine, not once per test folder; the embedder pinned to the int8
+# model `auto` picks on VNNI CPUs, so exact rankings do not depend on the CPU CI lands on.
+RAG_TEST_ENV = {"RAG_MODELS_DIR": str(ROOT / "var" / "models"), "RAG_EMBEDDER": "minilm-int8"}
 
 
 def require(condition: bool, reason: str) -> None:
@@ -52,8 +56,8 @@ class Run:
 
 
 def rag(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
-    """`rag ARGS...` as a user would run it; RAG_* variables of the caller are not inherited."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    """`rag ARGS...` as a user would run it; RAG_* variables of the caller are not inherited (RAG_TEST_ENV is set)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
     done = subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=cwd, env={**clean, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
     return Run(done.returncode, done.stdout, done.stderr)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import RAG_TEST_ENV, require
 from tests.http_stubs import closed_port
-from tests.model.conftest import MODELS_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -35,7 +34,7 @@ def start_ui(seed_index: Path, home: Path, *extra: str) -> UI:
     shutil.copytree(seed_index, index, symlinks=True)
     port = closed_port()
     log = home / "ui.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {"RAG_MODELS_DIR": str(MODELS_DIR)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "ui", "--port", str(port), "--index", str(index),

@@ -152,7 +152,7 @@ def ranked(run: Run) -> str:
     return f"exit {run.code}; {len(hits)} passages; the one naming 李強 ({LI_QIANG}) ranked {rank}"
 
 
-@pytest.mark.parametrize(("key", "question", "rank"), [("search-cjk", CJK, 1), ("search-mixed", MIXED, 3)])
+@pytest.mark.parametrize(("key", "question", "rank"), [("search-cjk", CJK, 2), ("search-mixed", MIXED, 4)])
 def test_a_question_in_another_script_is_searched(work, key, question, rank):
     run = rag("search", "--json", question, "--index", "ix", cwd=work)
     assert run.err == ""
@@ -166,7 +166,7 @@ def test_a_question_in_another_script_is_searched(work, key, question, rank):
                                    "citing nothing", "no passage is close enough to the question (best score 0.24 < 0.25)"),
     ("ask-mixed", MIXED, "That Tesla's development in China is a successful example of US-China cooperation",
      f"exit 0; asked `{MIXED}`; the model saw `Question: {MIXED}`; answered `That Tesla's development in China is a "
-     f"successful example of US-China cooperation [3]` citing {LI_QIANG}", ""),
+     f"successful example of US-China cooperation [4]` citing {LI_QIANG}", ""),
 ])
 def test_a_question_in_another_script_is_answered(work, key, question, reply, expected, warnings):
     with StubServer(openai_stream(reply)) as server:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import Run
+from tests.conftest import RAG_TEST_ENV, Run
 from tests.http_stubs import StubServer, error, openai_stream
 
 CATL = "Who is the chairman of CATL?"
@@ -18,7 +18,7 @@ CATL_ARTICLE = "004_93dc4c72c663ac72"
 
 def chat(stdin: str, server: StubServer, index: Path, cwd: Path) -> Run:
     """`rag chat` with `stdin` piped in (not a TTY), answering through the scripted server."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))} | RAG_TEST_ENV
     done = subprocess.run([sys.executable, "-m", "rag.cli", "chat", "--index", str(index), "--model", "openai:stub",
                            "--base-url", f"{server.url}/v1"], input=stdin, cwd=cwd, env=clean,
                           capture_output=True, text=True, timeout=600)

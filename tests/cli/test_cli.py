@@ -97,8 +97,8 @@ def test_hybrid_search_keeps_the_best_passage_and_lets_other_articles_in(tmp_pat
     result = rag("search", "--json", "--retrieval", "hybrid", query, "--index", str(seed_index), cwd=tmp_path)
     assert result.code == 0, result.err
     ranked = json.loads(result.out)
-    assert [r["chunk_id"] for r in ranked] == ["002_9ad4130286e12838:4", "000_ebc01fc2445bc94e:6",
-                                               "002_9ad4130286e12838:2", "001_a97cac3138bdc646:5"]
+    assert [r["chunk_id"] for r in ranked] == ["002_9ad4130286e12838:4", "002_9ad4130286e12838:10",
+                                               "000_ebc01fc2445bc94e:6", "001_a97cac3138bdc646:5"]
     assert "Baidu (BIDU) to form a partnership on mapping" in ranked[0]["text"]
     result = rag("search", "--retrieval", "sparse", query, cwd=tmp_path)
     assert result.code == 2 and "argument --retrieval: invalid choice: 'sparse' (choose from 'dense', 'hybrid')" in result.err

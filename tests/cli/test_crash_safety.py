@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from rag import store
-from tests.conftest import SEEDS, rag
+from tests.conftest import RAG_TEST_ENV, SEEDS, rag
 
 SEED = int(os.environ.get("CRASH_SEED", "20240611"))
 SEED_IDS = {p.stem for p in SEEDS.glob("*.txt")}
@@ -48,7 +48,7 @@ class Rag:
     """`rag ARGS...` started in the background, its stderr collected as it arrives."""
 
     def __init__(self, *args: str, cwd: Path):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
         self.started = time.monotonic()
         self.proc = subprocess.Popen([sys.executable, "-m", "rag.cli", *args], cwd=cwd, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -143,6 +143,8 @@ def no_rag_settings(monkeypatch):
     """In-process commands see no RAG_* settings of the caller, like `rag()` subprocesses."""
     for key in [k for k in os.environ if k.startswith("RAG_")]:
         monkeypatch.delenv(key)
+    for key, value in RAG_TEST_ENV.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # set by the embedder in-process; restored afterwards
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
 

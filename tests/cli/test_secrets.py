@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, rag
+from tests.conftest import RAG_TEST_ENV, ROOT, rag
 from tests.http_stubs import StubServer, anthropic_stream, closed_port, error, openai_stream
 
 OPENAI_KEY = "sk-proj-FAKE0penAIkeyThatMustNeverLeak0001"
@@ -78,7 +78,7 @@ def test_anthropic_paths_hold_no_key(tmp_path, seed_index):
 def test_serve_holds_no_key_or_token(tmp_path, seed_index):
     token = "rag-serve-FAKEtokenThatMustNeverLeak0003"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_", "ANTHROPIC_"))}
-    env |= {**ENV, "RAG_SERVE_TOKEN": token, "RAG_RETRIES": "0"}
+    env |= {**RAG_TEST_ENV, **ENV, "RAG_SERVE_TOKEN": token, "RAG_RETRIES": "0"}
     echo = f"Incorrect API key provided: {OPENAI_KEY}"
     bodies: list[str] = []
     with StubServer(openai_stream("Zeng Yuqun"), error(401, echo), error(400, echo)) as stub:

@@ -9,8 +9,7 @@ from dataclasses import asdict
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.model.conftest import MODELS_DIR
+from tests.conftest import RAG_TEST_ENV, ROOT
 
 pytestmark = pytest.mark.model
 
@@ -100,7 +99,7 @@ def test_every_swap_between_the_two_questions_would_be_caught(expected):
 
 def test_the_short_load_has_no_errors_and_no_mixed_up_answers(seed_index, backend, tmp_path):
     """The CI form: 4 clients for 25 s against the script's own server; a liveness check, not a timing assert."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {"RAG_MODELS_DIR": str(MODELS_DIR)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
     done = subprocess.run([sys.executable, str(SCRIPT), "--clients", "4", "--duration", "25", "--index", str(seed_index),
                            "--questions", str(ROOT / "evals" / "gold.jsonl"), "--token", "--sample-every", "3"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)

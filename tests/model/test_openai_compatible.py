@@ -102,6 +102,7 @@ def test_the_readme_langchain_example_runs_as_written(llama_server, seed_index, 
     code = section[section.index("```python\n") + len("```python\n"):section.index("\n```\n")]
     (tmp_path / "var" / "index").mkdir(parents=True)
     (tmp_path / "var" / "index" / "default").symlink_to(seed_index)
+    (tmp_path / "var" / "models").symlink_to(MODELS_DIR)  # the int8 MiniLM the index uses, prepared once
     (tmp_path / "example.py").write_text(code, encoding="utf-8")
     done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "OPENAI_BASE_URL": llama_server, "OPENAI_API_KEY": "none",

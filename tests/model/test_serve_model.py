@@ -12,6 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.conftest import RAG_TEST_ENV
 from tests.model.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.model
@@ -36,7 +37,7 @@ class Server:
 
 
 def _start(seed_index: Path, cwd: Path, deadline_s: float = 300) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
     env |= {"RAG_SERVE_TOKEN": TOKEN, "RAG_MODELS_DIR": str(MODELS_DIR)}
     log = cwd / "serve.log"
     with log.open("w") as stderr:  # a file, not a pipe: access lines must never block the server

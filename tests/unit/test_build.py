@@ -41,7 +41,7 @@ def test_reindexing_embeds_only_new_and_changed_articles(tmp_path, seeds_copy):
     assert third.removed == ("004_93dc4c72c663ac72",)
     loaded = store.load(tmp_path / "ix")
     new_chunks = [c for c in loaded.chunks if c.article_id in {"new_article", "003_f3c21960676e82a2"}]
-    assert embedder.embedded == [c.text for c in new_chunks]
+    assert sorted(embedder.embedded) == sorted(c.text for c in new_chunks)  # embedded longest first
     assert "004_93dc4c72c663ac72" not in {c.article_id for c in loaded.chunks}
 
 
@@ -117,3 +117,14 @@ def test_a_missing_path_is_an_error(tmp_path):
 def test_nothing_to_index_is_an_error(tmp_path):
     with pytest.raises(InputError, match=r"no articles to index: give a file or folder, e.g. `rag index seeds/`"):
         build(tmp_path / "ix", [], HashEmbedder())
+
+
+def test_passages_are_embedded_longest_first_and_stored_in_article_order(tmp_path, seeds_copy):
+    embedder = HashEmbedder()
+    build(tmp_path / "ix", [seeds_copy], embedder)
+    lengths = [len(text) for text in embedder.embedded]
+    assert lengths == sorted(lengths, reverse=True)
+    loaded = store.load(tmp_path / "ix")
+    assert [(c.article_id, c.ordinal) for c in loaded.chunks] == sorted((c.article_id, c.ordinal) for c in loaded.chunks)
+    for row, chunk in enumerate(loaded.chunks):  # each row holds its own chunk's vector
+        assert loaded.vectors[row] == pytest.approx(embedder.embed_query(chunk.text))

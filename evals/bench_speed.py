@@ -1,0 +1,111 @@
+"""`rag bench speed`: our pipeline and LangChain's tutorial recipe, timed in one run on one corpus.
+
+Each pipeline runs in a fresh process (`evals.speed_worker`), one after the other, so neither
+competes with the other for the 2 cores and each one's peak memory is its own. Figures:
+index build time and passages/s (from scratch, embedder load included), peak memory,
+retrieval time per query, time to first token and total answer time (p50 / p95).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.errors import RagError
+
+PIPELINES = ("rag", "langchain")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarise(result: dict) -> dict:
+    """The figures of one pipeline, from its worker's raw result."""
+    rows = result["questions"]
+    asked = [r for r in rows if r["first_token_ms"] > 0]  # the model was called (not an early abstention)
+    return {
+        "passages": result["passages"],
+        "build_s": result["build_s"],
+        "passages_per_s": round(result["passages"] / result["build_s"], 1) if result["build_s"] else 0.0,
+        "peak_build_mib": result["peak_build_mib"],
+        "peak_mib": result["peak_mib"],
+        "model_load_s": result["model_load_s"],
+        "retrieve_ms": [round(percentile([r["retrieve_ms"] for r in rows], q), 1) for q in (0.5, 0.95)],
+        "first_token_s": [round(percentile([r["first_token_ms"] / 1000 for r in asked], q), 2) for q in (0.5, 0.95)],
+        "total_s": [round(percentile([r["total_ms"] / 1000 for r in rows], q), 2) for q in (0.5, 0.95)],
+        "prompt_tokens_p50": statistics.median([r["prompt_tokens"] for r in asked]) if asked else 0,
+        "model_called": len(asked),
+        "questions": len(rows),
+        "embedder": result["embedder"],
+        "faiss_index": result["faiss_index"],
+    }
+
+
+def _ratio(theirs: float, ours: float) -> str:
+    return f"{theirs / ours:.2f}x" if ours else "-"
+
+
+def table(ours: dict, theirs: dict) -> str:
+    """The side-by-side table `rag bench speed` prints; ratio = recipe / rag (above 1: rag is faster or smaller),
+    except passages/s, where it is rag / recipe."""
+    def pair(values: list[float], unit: str) -> str:
+        return f"{values[0]:g} / {values[1]:g} {unit}"
+
+    lines = [("", "rag", "LangChain recipe", "ratio"),
+             ("passages indexed", str(ours["passages"]), str(theirs["passages"]), ""),
+             ("index build (from scratch)", f"{ours['build_s']:g} s", f"{theirs['build_s']:g} s",
+              _ratio(theirs["build_s"], ours["build_s"])),
+             ("passages/s", f"{ours['passages_per_s']:g}", f"{theirs['passages_per_s']:g}",
+              _ratio(ours["passages_per_s"], theirs["passages_per_s"])),
+             ("peak memory, building", f"{ours['peak_build_mib']:g} MiB", f"{theirs['peak_build_mib']:g} MiB",
+              _ratio(theirs["peak_build_mib"], ours["peak_build_mib"])),
+             ("peak memory, whole run", f"{ours['peak_mib']:g} MiB", f"{theirs['peak_mib']:g} MiB",
+              _ratio(theirs["peak_mib"], ours["peak_mib"])),
+             ("retrieval p50 / p95", pair(ours["retrieve_ms"], "ms"), pair(theirs["retrieve_ms"], "ms"),
+              _ratio(theirs["retrieve_ms"][0], ours["retrieve_ms"][0])),
+             ("first token p50 / p95", pair(ours["first_token_s"], "s"), pair(theirs["first_token_s"], "s"),
+              _ratio(theirs["first_token_s"][0], ours["first_token_s"][0])),
+             ("total answer p50 / p95", pair(ours["total_s"], "s"), pair(theirs["total_s"], "s"),
+              _ratio(theirs["total_s"][0], ours["total_s"][0])),
+             ("prompt tokens p50", f"{ours['prompt_tokens_p50']:g}", f"{theirs['prompt_tokens_p50']:g}",
+              _ratio(theirs["prompt_tokens_p50"], ours["prompt_tokens_p50"])),
+             ("model called for", f"{ours['model_called']}/{ours['questions']}",
+              f"{theirs['model_called']}/{theirs['questions']}", "")]
+    widths = [max(len(row[i]) for row in lines) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines)
+
+
+def run(job: dict, out_dir: Path, say: Callable[[str], None]) -> dict:
+    """Run both pipelines on `job` (corpus, questions, settings) and write `report.json` to `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="rag-speed-") as scratch:
+        for n, pipeline in enumerate(PIPELINES, start=1):
+            say(f"[{n}/{len(PIPELINES)}] {'rag' if pipeline == 'rag' else 'LangChain recipe'}: "
+                f"indexing {job['corpus']} from scratch, then {len(job['questions'])} questions")
+            work = Path(scratch) / pipeline
+            work.mkdir()
+            job_file, result_file = work / "job.json", out_dir / f"{pipeline}.json"
+            job_file.write_text(json.dumps({**job, "scratch": str(work)}), encoding="utf-8")
+            done = subprocess.run([sys.executable, "-m", "evals.speed_worker", pipeline, str(job_file), str(result_file)],
+                                  env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+            if done.returncode != 0:
+                raise RagError(f"the {pipeline} pipeline failed (exit {done.returncode}); its messages are above")
+            figures[pipeline] = summarise(json.loads(result_file.read_text(encoding="utf-8")))
+    report = {"job": {k: v for k, v in job.items() if k != "questions"}, "questions": job["questions"], **figures}
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return report

@@ -1,0 +1,54 @@
+import pytest
+
+from evals.bench_speed import percentile, summarise, table
+from evals.gold import questions_of
+from rag.errors import InputError
+
+
+def test_percentiles_interpolate():
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([], 0.5) == 0.0
+
+
+def raw(totals, first_tokens, passages=100, build_s=4.0):
+    return {"passages": passages, "build_s": build_s, "peak_build_mib": 500.0, "peak_mib": 900.0, "model_load_s": 1.0,
+            "embedder": "e", "faiss_index": "IndexFlatIP",
+            "questions": [{"question": f"q{i}", "retrieve_ms": 10.0 * (i + 1), "first_token_ms": f, "total_ms": t,
+                           "abstained": f == 0, "prompt_tokens": 400 if f else 0}
+                          for i, (t, f) in enumerate(zip(totals, first_tokens, strict=True))]}
+
+
+def test_early_abstentions_count_in_totals_but_not_in_first_token():
+    figures = summarise(raw([2000.0, 3000.0, 50.0], [1800.0, 2600.0, 0.0]))
+    assert figures["first_token_s"] == [2.2, 2.56]
+    assert figures["total_s"] == [2.0, 2.9]
+    assert figures["retrieve_ms"] == [20.0, 29.0]
+    assert (figures["model_called"], figures["questions"], figures["passages_per_s"]) == (2, 3, 25.0)
+
+
+def test_the_table_puts_the_recipe_beside_rag_with_ratios():
+    ours = summarise(raw([2000.0, 3000.0], [1800.0, 2600.0], passages=100, build_s=2.0))
+    theirs = summarise(raw([6000.0, 8000.0], [5400.0, 7000.0], passages=40, build_s=8.0))
+    lines = table(ours, theirs).splitlines()
+    assert lines[0].split() == ["rag", "LangChain", "recipe", "ratio"]
+    assert lines[2].split() == ["index", "build", "(from", "scratch)", "2", "s", "8", "s", "4.00x"]
+    assert lines[3].split() == ["passages/s", "50", "5", "10.00x"]
+    assert lines[7].split() == ["first", "token", "p50", "/", "p95", "2.2", "/", "2.56", "s", "6.2", "/", "6.92", "s", "2.82x"]
+    assert lines[-1].split() == ["model", "called", "for", "2/2", "2/2"]
+
+
+def test_questions_files_need_a_question_on_every_line(tmp_path):
+    good = tmp_path / "q.jsonl"
+    good.write_text('{"question": "Who?"}\n\n{"question": "Where?", "id": 2}\n', encoding="utf-8")
+    assert questions_of(good) == ["Who?", "Where?"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Who?"}\n{"q": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        questions_of(bad)
+    assert str(exc.value) == f'{bad}:2: expected a JSON object with a "question" (KeyError)'
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text('{"question": "  "}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="non-empty text"):
+        questions_of(blank)
