@@ -279,7 +279,7 @@ def cmd_bench_speed(args, settings: Settings) -> int:
     print(table(ours, report["langchain"]))
     print(f"rag: {ours['embedder']}, {ours['faiss_index']}, {settings.retrieval} retrieval, top {settings.top_k}. "
           "LangChain recipe: RecursiveCharacterTextSplitter(1000, 200), sentence-transformers MiniLM (torch), "
-          "LangChain's FAISS, tutorial prompt, top 4. Same GGUF, threads and context size.")
+          f"LangChain's FAISS, tutorial prompt, top {settings.top_k}. Same GGUF, threads and context size.")
     _say(f"wrote {out}/report.json")
     return 0
 
