@@ -146,12 +146,12 @@ def read_article(source: SourceFile) -> Article | Skipped:
 
 
 def text_bytes(paths: list[Path]) -> int:
-    """Bytes of article files under `paths`: a cheap measure of corpus size, read before any model loads."""
+    """Bytes of the article files `discover` would consider under `paths`, measured without reading them:
+    a cheap size of the corpus, known before any model loads."""
     total = 0
     for root in paths:
-        candidates = [root] if root.is_file() else (root.rglob("*") if root.is_dir() else [])
-        for path in candidates:
-            if path.suffix.lower() in ARTICLE_SUFFIXES:
-                with contextlib.suppress(OSError):  # broken links and the like: discover() reports them
+        for path, problem in _candidates(root):
+            if not problem:
+                with contextlib.suppress(OSError):  # gone since it was listed: discover() will say so
                     total += path.stat().st_size
     return total

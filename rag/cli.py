@@ -12,9 +12,10 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 from rag import __version__
-from rag.config import Settings, load_settings
+from rag.config import EmbedderChoice, Settings, load_settings
 from rag.errors import IndexMissingError, InputError, RagError
 
 DEFAULT_SOURCES = Path("seeds")
@@ -452,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="index article files (.txt, .md) or re-sync the recorded folders")
     p.add_argument("paths", nargs="*", help="files or folders to add (default: the recorded folders, else seeds/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
-    p.add_argument("--embedder", choices=["auto", "minilm", "minilm-int8"],
+    p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for a new index or --rebuild: auto = int8 ONNX for 2 MB of articles or more "
                    "on a CPU with VNNI, else torch")
     p.set_defaults(run=cmd_index)
@@ -495,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")
     p.add_argument("--limit", type=_positive, help=f"only the first N questions (speed: default {SPEED_QUESTIONS})")
-    p.add_argument("--embedder", choices=["auto", "minilm", "minilm-int8"],
+    p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for rag's index (auto: int8 ONNX for large corpora on VNNI CPUs)")
     _model_flags(p)
     p.add_argument("--out", help="run folder")

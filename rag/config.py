@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rag.errors import InputError
 
 CONFIG_FILE = "rag.toml"
+EmbedderChoice = Literal["auto", "minilm", "minilm-int8"]  # `typing.get_args` gives the CLI its choices
 
 
 class Settings(BaseModel):
@@ -28,7 +29,7 @@ class Settings(BaseModel):
     top_k: int = Field(4, ge=1, le=50)
     retrieval: Literal["dense", "hybrid"] = "dense"  # hybrid: BM25 + dense, fused by reciprocal rank
     # MiniLM for new indexes: int8 ONNX where the CPU has VNNI ("auto"), or pinned; an index keeps its own
-    embedder: Literal["auto", "minilm", "minilm-int8"] = "auto"
+    embedder: EmbedderChoice = "auto"
     models_dir: Path = Path("var/models")
     context_tokens: int = Field(4096, ge=512, le=131072)
     max_tokens: int = Field(96, ge=16, le=4096)

@@ -19,8 +19,7 @@ from rag.embedding import MINILM_ID, Embedder
 from rag.errors import IndexCorruptError
 from rag.onnx_embedding import INT8_ID
 
-CHOICES = ("auto", "minilm", "minilm-int8")
-IDS = {"minilm": MINILM_ID, "minilm-int8": INT8_ID}
+IDS = {"minilm": MINILM_ID, "minilm-int8": INT8_ID}  # the pinned choices of rag.config.EmbedderChoice
 INT8_FROM_BYTES = 2_000_000  # about 4,600 passages of news: torch needs about 85 s for them on 2 cores, int8 35 s
 
 

@@ -109,6 +109,7 @@ def test_status_lists_the_articles(tmp_path, seed_index):
     assert result.code == 0
     assert "articles  5\n" in result.out
     assert "002_9ad4130286e12838  2024-04-28" in result.out
+    assert "vectors   51 passages, FAISS IndexFlatIP\n" in result.out
 
 
 def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
