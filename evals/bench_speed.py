@@ -47,6 +47,9 @@ def summarise(result: dict) -> dict:
         "retrieve_ms": [round(percentile([r["retrieve_ms"] for r in rows], q), 1) for q in (0.5, 0.95)],
         "first_token_s": [round(percentile([r["first_token_ms"] / 1000 for r in asked], q), 2) for q in (0.5, 0.95)],
         "total_s": [round(percentile([r["total_ms"] / 1000 for r in rows], q), 2) for q in (0.5, 0.95)],
+        # the claim checks (rag only; the recipe has none), on the answers the model wrote
+        "check_ms": [round(percentile([r.get("check_ms", 0.0) for r in asked], q), 1) for q in (0.5, 0.95)]
+        if asked else [0.0, 0.0],
         "prompt_tokens_p50": statistics.median([r["prompt_tokens"] for r in asked]) if asked else 0,
         "model_called": len(asked),
         "questions": len(rows),
@@ -81,6 +84,7 @@ def table(ours: dict, theirs: dict) -> str:
               _ratio(theirs["first_token_s"][0], ours["first_token_s"][0])),
              ("total answer p50 / p95", pair(ours["total_s"], "s"), pair(theirs["total_s"], "s"),
               _ratio(theirs["total_s"][0], ours["total_s"][0])),
+             ("answer checks p50 / p95", pair(ours["check_ms"], "ms"), "none", ""),
              ("prompt tokens p50", f"{ours['prompt_tokens_p50']:g}", f"{theirs['prompt_tokens_p50']:g}",
               _ratio(theirs["prompt_tokens_p50"], ours["prompt_tokens_p50"])),
              ("model called for", f"{ours['model_called']}/{ours['questions']}",

@@ -41,7 +41,9 @@ def run_rag(job: dict) -> dict:
     from rag import store
     from rag.assistant import Assistant, AssistantSettings
     from rag.backends import GenerationParams
+    from rag.claims.align import AlignmentJudge
     from rag.embedders import open_embedder, resolve
+    from rag.prompting import MAX_TOKENS, resolve_style
     from rag.hybrid import HybridRetriever
     from rag.retrieval import DenseRetriever
 
@@ -56,8 +58,11 @@ def run_rag(job: dict) -> dict:
     built["faiss_index"] = loaded.manifest["faiss_index"]
     retriever = (HybridRetriever if job["retrieval"] == "hybrid" else DenseRetriever)(loaded, embedder)
     backend, model_load_s = _backend(job)
+    style = resolve_style(job["answer_style"], backend.name)
     assistant = Assistant(retriever, backend, AssistantSettings(
-        top_k=job["top_k"], score_floor=job["score_floor"], params=GenerationParams(max_tokens=job["max_tokens"])))
+        top_k=job["top_k"], score_floor=job["score_floor"], answer_style=style,
+        params=GenerationParams(max_tokens=job["max_tokens"] or MAX_TOKENS[style])),
+        AlignmentJudge(embedder, min_score=job["min_support"]))
     return {**built, "model_load_s": model_load_s, **_answer_all(assistant.answer, job["questions"])}
 
 
@@ -89,7 +94,7 @@ def _answer_all(answer, questions: list[str]) -> dict:
         result = answer(question)
         t = result.timings
         rows.append({"question": question, "retrieve_ms": t["retrieve"], "first_token_ms": t.get("first_token", 0.0),
-                     "total_ms": t["total"], "abstained": result.abstained,
+                     "total_ms": t["total"], "check_ms": t.get("check", 0.0), "abstained": result.abstained,
                      "prompt_tokens": result.usage.get("prompt_tokens", 0)})
         _say(f"[{i}/{len(questions)}] {t['total'] / 1000:.1f} s  {question[:70]}")
     return {"questions": rows, "peak_mib": peak_mib()}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.backends import ChatBackend, GenerationParams
+from rag.claims.judge import SupportJudge
 from rag.errors import InputError
 from rag.prompting import NOT_IN_DOCUMENTS, build_messages
 from rag.retrieval import Retriever
@@ -26,6 +27,7 @@ class AssistantSettings:
     score_floor: float = 0.25  # below this cosine similarity no passage is on topic
     min_anchor_share: float = 1.0  # share of the question's names/numbers the cited passage must mention
     min_topic_share: float = 0.5  # share of the question's other topic words it must contain
+    answer_style: str = "short"  # short | sentences (rag.prompting.resolve_style chooses for "auto")
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
@@ -50,10 +52,15 @@ def clean_question(question: str) -> str:
 class Assistant:
     """Answers questions with verified `[n]` citations, or says the answer is not in the documents."""
 
-    def __init__(self, retriever: Retriever, backend: ChatBackend, settings: AssistantSettings | None = None):
+    def __init__(self, retriever: Retriever, backend: ChatBackend, settings: AssistantSettings | None = None,
+                 judge: SupportJudge | None = None):
+        from rag.claims.align import AlignmentJudge
+
         self.retriever = retriever
         self.backend = backend
         self.settings = settings or AssistantSettings()
+        # the retriever's embedder gives the judge MiniLM similarity at no extra load; without one, words only
+        self.judge = judge or AlignmentJudge(getattr(retriever, "embedder", None))
 
     def answer(self, question: str, on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
         """Answer `question`; `on_token` receives the model's draft as it streams."""
@@ -73,11 +80,14 @@ class Assistant:
         shown, messages, prompt_tokens = self._fit(question, retrieved)
         draft, timings["first_token"] = self._generate(messages, on_token, started)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
-        verdict = verify(question, shown, draft, self.settings.min_anchor_share, self.settings.min_topic_share)
+        checking = time.perf_counter()
+        verdict = verify(question, shown, draft, self.judge, self.settings.min_anchor_share, self.settings.min_topic_share)
+        timings["check"] = _ms(checking)
         if verdict.abstained:
-            return self._result(question, shown, draft, timings, started, abstained=verdict.warnings, usage=usage)
+            return self._result(question, shown, draft, timings, started, abstained=verdict.warnings, usage=usage,
+                                claims=verdict.claims)
         return Answer(question, verdict.text, verdict.citations, tuple(shown), self.backend.name, False,
-                      verdict.warnings, _finish(timings, started), draft, usage)
+                      verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
 
     def _fit(self, question: str, passages: list[Passage]) -> tuple[list[Passage], list[dict[str, str]], int]:
         """Drop the lowest-ranked passages (whole, never cut) until the prompt fits the context.
@@ -86,7 +96,7 @@ class Assistant:
         budget = self.backend.context_tokens - self.settings.params.max_tokens
         shown = list(passages)
         while True:
-            messages = build_messages(question, shown)
+            messages = build_messages(question, shown, self.settings.answer_style)
             used = sum(self.backend.count_tokens(m["content"]) + PROMPT_OVERHEAD_TOKENS for m in messages)
             if used <= budget:
                 return shown, messages, used
@@ -106,16 +116,20 @@ class Assistant:
                 on_token(piece)
         return "".join(pieces).strip(), first_token
 
-    def _result(self, question, shown, draft, timings, started, abstained: tuple[str, ...], usage=None) -> Answer:
+    def _result(self, question, shown, draft, timings, started, abstained: tuple[str, ...], usage=None,
+                claims=()) -> Answer:
         return Answer(question, NOT_IN_DOCUMENTS, (), tuple(shown), self.backend.name, True, tuple(abstained),
-                      _finish(timings, started), draft, usage or {"prompt_tokens": 0, "completion_tokens": 0})
+                      _finish(timings, started), draft, usage or {"prompt_tokens": 0, "completion_tokens": 0}, claims)
 
 
 def _finish(timings: dict[str, float], started: float) -> dict[str, float]:
     total = _ms(started)
     first = timings.get("first_token", 0.0)
     generate = round(total - timings["retrieve"], 1) if first else 0.0
-    return {"retrieve": timings["retrieve"], "first_token": first, "generate": generate, "total": total}
+    finished = {"retrieve": timings["retrieve"], "first_token": first, "generate": generate, "total": total}
+    if "check" in timings:
+        finished["check"] = timings["check"]
+    return finished
 
 
 def _ms(started: float) -> float:

@@ -32,10 +32,14 @@ class Settings(BaseModel):
     embedder: EmbedderChoice = "auto"
     models_dir: Path = Path("var/models")
     context_tokens: int = Field(4096, ge=512, le=131072)
-    max_tokens: int = Field(96, ge=16, le=4096)
+    # short: a few extracted words (the 0.5B); sentences: concise sentences each ending in its [n];
+    # auto: chosen per model from measurements (README, "Answer style")
+    answer_style: Literal["auto", "short", "sentences"] = "auto"
+    max_tokens: int | None = Field(None, ge=16, le=4096)  # longest draft; default by style: 96 short, 256 sentences
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)
     min_topic_share: float = Field(0.5, ge=0.0, le=1.0)
+    min_support: float = Field(0.6, ge=0.0, le=1.0)  # the claim judge's support score a sentence claim needs
     base_url: str | None = None  # API models: another server than the provider's own
     request_timeout: float = Field(60.0, gt=0, le=3600)  # API models: seconds to wait for a reply
     retries: int = Field(2, ge=0, le=10)  # API models: extra attempts after a 429 or 5xx

@@ -6,7 +6,7 @@ import re
 import textwrap
 
 from rag.grounding import Evidence, key_terms
-from rag.types import Answer, Passage
+from rag.types import Answer, Claim, Passage
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")
 
@@ -33,6 +33,20 @@ def answer_dict(answer: Answer) -> dict:
         "draft": answer.draft,
         "timings_ms": answer.timings,
         "usage": answer.usage,
+        "claims": [claim_dict(c) for c in answer.claims],
+    }
+
+
+def claim_dict(claim: Claim) -> dict:
+    """A claim of `rag ask --json` (and `rag serve`): its verdict and the sentences that state it."""
+    return {
+        "text": claim.text,
+        "markers": list(claim.markers),
+        "supported": claim.supported,
+        "score": claim.score,
+        "support": [{"marker": s.marker, "doc_id": s.article_id, "chunk_id": s.chunk_id, "sentence": s.sentence,
+                     "start": s.start, "end": s.end} for s in claim.support],
+        "reason": claim.reason,
     }
 
 

@@ -48,6 +48,30 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Support:
+    """A sentence of a shown passage that states (part of) a claim."""
+
+    marker: int  # the passage's number in the prompt, 1-based
+    chunk_id: str
+    article_id: str
+    sentence: str
+    start: int  # offsets of `sentence` in the article's text
+    end: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of an answer (a sentence, or the part of one before a marker) and its verdict."""
+
+    text: str  # without markers
+    markers: tuple[int, ...]  # the passages it cites after the checks (for a removed claim: what the model cited)
+    supported: bool
+    score: float  # the judge's support score, 0..1
+    support: tuple[Support, ...] = ()  # the sentences that state it (one, or two joined)
+    reason: str = ""  # why it is unsupported
+
+
+@dataclass(frozen=True)
 class Answer:
     """The checked result of asking one question."""
 
@@ -61,3 +85,4 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
     draft: str = ""  # the model's raw output before checks, for debugging and evals
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens (model's tokenizer)
+    claims: tuple[Claim, ...] = ()  # every claim of the draft, supported or removed

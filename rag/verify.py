@@ -1,15 +1,15 @@
-"""Turn a model's draft into a checked answer: verified citations, or an abstention.
+"""Turn a model's draft into a checked answer: claims each supported by the passages they cite, or an abstention.
 
-Rules, in order (each measured on the seed gold set; see README):
 1. A draft that says it cannot answer is an abstention.
-2. The answer must add something: terms beyond the words of the question.
-3. Citation: markers the model wrote are kept when their passage contains the answer's new
-   terms; otherwise the best-ranked shown passage that contains them is cited instead.
-   No passage contains them -> abstain (the answer is not in the documents).
-4. A "how many / how much" question needs a number in its answer.
-5. The cited passage must mention what the question is about: all of its names and numbers
-   (catches false premises such as "what did Musk tell Xi?" and questions about another year
-   or place than the articles cover) and a share of its other topic words.
+2. The draft is split into claims (`rag.claims.split`): sentences, cut again after a marker that ends
+   a clause. A claim must add something to the question; one that only repeats it is dropped.
+3. Each claim is judged against the union of the passages it cites (`rag.claims.align`); a claim that
+   cites nothing, or whose citations do not support it, looks among all shown passages and cites the
+   ones that do. A claim no passage supports is removed with a warning that names it.
+4. No supported claim left -> abstain. A "how many / how much" question needs a quantity in its answer.
+5. The question must be about what the supporting passages are about: all of its names and numbers
+   (false premises: "what did Musk tell Xi?"), and for a short extracted answer a share of its other
+   topic words.
 """
 
 from __future__ import annotations
@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import parse_citations, strip_markers
+from rag.citations import parse_citations
+from rag.claims.align import AlignmentJudge, Judgement
+from rag.claims.judge import SupportJudge
+from rag.claims.sources import Source, sources_of
+from rag.claims.split import DraftClaim, split_claims
 from rag.grounding import Evidence, anchors, key_terms, stem, topic_terms
 from rag.quarantine import model_view
-from rag.types import Citation, Passage
+from rag.types import Citation, Claim, Passage
 
 # Phrases models use to decline, besides our own "Not in the documents."
 DECLINE = re.compile(
@@ -36,16 +40,17 @@ _HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|te
 
 @dataclass(frozen=True)
 class Verdict:
-    """The checked answer text (with markers), its citations, or the reason for abstaining."""
+    """The checked answer text (with markers), its citations and claims, or the reason for abstaining."""
 
     text: str
     citations: tuple[Citation, ...]
     abstained: bool
     warnings: tuple[str, ...]
+    claims: tuple[Claim, ...] = ()
 
 
-def _abstain(*reasons: str) -> Verdict:
-    return Verdict("", (), True, tuple(r for r in reasons if r))
+def _abstain(*reasons: str, claims: tuple[Claim, ...] = ()) -> Verdict:
+    return Verdict("", (), True, tuple(r for r in reasons if r), claims)
 
 
 def new_terms(answer: str, question: str) -> list[str]:
@@ -61,45 +66,71 @@ def _cite(text: str, numbers: list[int]) -> str:
     return re.sub(r"\s*([.!?]?)\s*$", lambda m: f" {markers}{m.group(1)}", text, count=1)
 
 
-def verify(question: str, passages: list[Passage], draft: str, min_anchor_share: float = 1.0,
-           min_topic_share: float = 0.5) -> Verdict:
+def _shown(text: str) -> str:
+    return f"“{text}”" if len(text) <= 120 else f"“{text[:117]}…”"
+
+
+def _judge_claim(judge: SupportJudge, draft: DraftClaim, question: str, sources: list[Source],
+                 warnings: list[str]) -> Claim:
+    """Judge one claim on its cited passages, then, failing that, on all of them."""
+    cited = [s for s in sources if s.marker in draft.markers]
+    verdict: Judgement | None = judge.judge(draft.text, question, cited) if cited else None
+    if verdict is None or not verdict.supported:
+        anywhere = judge.judge(draft.text, question, sources)
+        if anywhere.supported:
+            if draft.markers:
+                wrong = "".join(f"[{n}]" for n in draft.markers)
+                right = "".join(f"[{n}]" for n in sorted({s.marker for s in anywhere.support}))
+                warnings.append(f"the model cited {wrong} for {_shown(draft.text)}, which does not state it; cited {right}")
+            verdict = anywhere
+        elif verdict is None:
+            verdict = anywhere
+    if not verdict.supported:
+        return Claim(draft.text, draft.markers, False, verdict.score, (), verdict.reason)
+    markers = tuple(sorted({s.marker for s in verdict.support}))
+    return Claim(draft.text, markers, True, verdict.score, tuple(s.support() for s in verdict.support))
+
+
+def verify(question: str, passages: list[Passage], draft: str, judge: SupportJudge | None = None,
+           min_anchor_share: float = 1.0, min_topic_share: float = 0.5) -> Verdict:
     """Check `draft` against the passages shown to the model (numbered 1..n in order)."""
-    if not draft.strip() or DECLINE.search(draft):
+    judge = judge or AlignmentJudge()
+    if not draft.strip():
         return _abstain("the model found no answer in the passages")
     parsed = parse_citations(draft, passages)
-    answer = strip_markers(parsed.text)
-    terms = new_terms(answer, question)
-    if not terms:
-        return _abstain(*parsed.warnings, "the draft only repeated the question")
-    if _QUANTITY_QUESTION.search(question) and not _HAS_NUMBER.search(_YEAR.sub(" ", answer)):
-        return _abstain(*parsed.warnings, "withdrew an answer with no quantity to a how-many/how-much question")
-    # support is judged on what the model was shown: a sentence cut as hostile (rag.quarantine) supports nothing
-    evidence = [Evidence.of(f"{p.chunk.title} {model_view(p.chunk.text)[0]}") for p in passages]
-    supporting = [i for i, ev in enumerate(evidence) if not ev.missing(terms)]
-    if not supporting:
-        closest = min(range(len(passages)), key=lambda i: len(evidence[i].missing(terms)))
-        missing = ", ".join(evidence[closest].missing(terms))
-        return _abstain(*parsed.warnings, f"withdrew an answer no passage supports (not found: {missing})")
+    drafts = [d for d in split_claims(parsed.text) if not DECLINE.search(d.text)]
+    if not drafts:
+        return _abstain("the model found no answer in the passages")
     warnings = list(parsed.warnings)
-    claimed = [c.marker - 1 for c in parsed.citations if c.marker - 1 in supporting]
-    if parsed.citations and not claimed:
-        warnings.append("the model cited a passage that does not contain its answer; cited the one that does")
+    drafts = [d for d in drafts if new_terms(d.text, question)]
+    if not drafts:
+        return _abstain(*warnings, "the draft only repeated the question")
+    answer = " ".join(d.text for d in drafts)
+    if _QUANTITY_QUESTION.search(question) and not _HAS_NUMBER.search(_YEAR.sub(" ", answer)):
+        return _abstain(*warnings, "withdrew an answer with no quantity to a how-many/how-much question")
+    sources = sources_of(passages)
+    claims = tuple(_judge_claim(judge, d, question, sources, warnings) for d in drafts)
+    kept = [c for c in claims if c.supported]
+    if not kept:
+        reasons = "; ".join(dict.fromkeys(c.reason for c in claims if c.reason))
+        return _abstain(*warnings, f"withdrew an answer no passage supports ({reasons})", claims=claims)
+    for claim in claims:
+        if not claim.supported:
+            warnings.append(f"removed a claim no passage supports: {_shown(claim.text)} ({claim.reason})")
+    markers = sorted({m for c in kept for m in c.markers})
+    evidence = Evidence.of(" ".join(f"{passages[m - 1].chunk.title} {model_view(passages[m - 1].chunk.text)[0]}"
+                                    for m in markers))
     about = anchors(question)
-
-    def anchor_share(i: int) -> float:
-        return 1.0 - len(evidence[i].missing(about)) / len(about) if about else 1.0
-
-    # Prefer what the model cited, then the passage that best matches the question, then rank.
-    best = max(claimed or supporting, key=lambda i: (anchor_share(i), -i))
-    if anchor_share(best) < min_anchor_share:
-        lacking = ", ".join(evidence[best].missing(about))
-        return _abstain(*warnings, f"withdrew an answer whose passage does not mention what was asked about ({lacking})")
+    if about and 1.0 - len(evidence.missing(about)) / len(about) < min_anchor_share:
+        lacking = ", ".join(evidence.missing(about))
+        return _abstain(*warnings, f"withdrew an answer whose passage does not mention what was asked about ({lacking})",
+                        claims=claims)
+    short = len(kept) == 1 and len(kept[0].text.split()) <= 5
     topic = topic_terms(question)
-    topic_missing = evidence[best].missing(topic)
-    if topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
-        lacking = ", ".join(topic_missing)
-        return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {lacking})")
-    markers = sorted({best, *claimed})
-    text = _cite(answer, [i + 1 for i in markers])
-    citations = tuple(Citation(i + 1, passages[i]) for i in markers)
-    return Verdict(text, citations, False, tuple(warnings))
+    topic_missing = evidence.missing(topic)
+    if short and topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
+        return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {', '.join(topic_missing)})",
+                        claims=claims)
+    text = " ".join(_cite(c.text if short or c.text[-1] in ".!?" else c.text + ".", list(c.markers)) for c in kept)
+    citations = tuple(Citation(m, passages[m - 1]) for m in markers)
+    return Verdict(text, citations, False, tuple(warnings), claims)

@@ -29,7 +29,7 @@ def test_the_json_form_has_the_documented_keys(retriever):
     assert {"question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"} <= set(data)
     assert set(data["citations"][0]) >= {"marker", "doc_id", "chunk_id", "text", "score"}
     assert [r["chunk_id"] for r in data["retrieved"]] == [p.chunk.id for p in answer.passages]
-    assert set(data["timings_ms"]) == {"retrieve", "first_token", "generate", "total"}
+    assert set(data["timings_ms"]) == {"retrieve", "first_token", "generate", "check", "total"}
 
 
 def test_an_off_topic_question_abstains_without_calling_the_model(retriever):

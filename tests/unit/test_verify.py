@@ -21,7 +21,7 @@ def test_a_supported_answer_is_cited_to_the_passage_that_holds_it():
 def test_a_wrong_model_citation_is_moved_to_the_supporting_passage():
     v = verify("How many cars has Tesla sold in China?", SHOWN, "1.7 million cars [1].")
     assert v.text == "1.7 million cars [2]."
-    assert v.warnings == ("the model cited a passage that does not contain its answer; cited the one that does",)
+    assert v.warnings == ("the model cited [1] for “1.7 million cars.”, which does not state it; cited [2]",)
 
 
 def test_an_out_of_range_model_citation_is_dropped_and_reported():
@@ -32,7 +32,7 @@ def test_an_out_of_range_model_citation_is_dropped_and_reported():
 
 def test_an_invented_number_is_withdrawn():
     v = verify("How much did Tesla pay Baidu?", SHOWN, "Tesla paid $2.4 million.")
-    assert v.abstained and v.warnings == ("withdrew an answer no passage supports (not found: paid, 2.4)",)
+    assert v.abstained and v.warnings == ("withdrew an answer no passage supports (not in its passages: 2.4, paid)",)
 
 
 def test_a_false_premise_is_caught_by_the_question_names():

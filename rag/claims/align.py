@@ -1,0 +1,236 @@
+"""The default support judge: a claim against the sentences of its passages.
+
+A claim is supported by one sentence, or two joined (a claim may combine two facts), when
+- its numbers occur in those sentences, and a number's unit ("1.7 million cars") stands in the
+  sentence that has the number (cars sold are not employees);
+- its names occur in those sentences' passages (a pronoun's name may be a sentence away);
+- its quoted words occur in those sentences, and a statement it attributes is attributed to the same
+  speaker there (`rag.claims.speakers`);
+- it does not deny what the sentence states, or state what the sentence denies;
+- and its support score is high enough: the share of its content words the sentences hold, blended
+  with MiniLM's cosine between the claim and the sentences (paraphrase shares few words).
+
+A short extracted answer ("Baidu") says nothing alone: it is judged as the question and the answer
+together, and the answer's own words must all be in the sentences. That keeps the checks that made
+the 0.5B honest: its words in the passage, the question's names in the passage (false premises).
+Thresholds were set on `evals/claims-dev.jsonl`; `scripts/bench_judges.py` reports them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.citations import strip_markers
+from rag.claims.sources import Source
+from rag.claims.speakers import misattributed
+from rag.embedding import Embedder
+from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token, stem
+
+_MAGNITUDE = frozenset("million millions billion billions trillion thousand thousands hundred percent per cent".split())
+_NEGATION = frozenset("not no never none nor n't cannot without neither".split())
+_QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+FRAGMENT_WORDS = 5  # an answer this short is an extraction, judged together with its question
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether the sources support a claim, the sentences that do, the score and, if not, why."""
+
+    supported: bool
+    score: float
+    support: tuple[Source, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What a claim asserts, by kind of word."""
+
+    numbers: frozenset[str]
+    names: frozenset[str]
+    words: frozenset[str]  # other content words
+    required: frozenset[str]  # words that must stand in the supporting sentences themselves
+    units: tuple[tuple[str, str], ...]  # (number, the noun it counts)
+    quotes: tuple[tuple[str, ...], ...]
+    negated: bool | None  # None: polarity is not checked
+    fragment: bool = False  # a short answer judged with its question: the question's names are checked per answer
+
+    @property
+    def size(self) -> int:
+        return len(self.numbers) + len(self.names) + len(self.words)
+
+
+def _is_number(token: str) -> bool:
+    return any(c.isdigit() for c in token)
+
+
+def _terms(text: str, new: str | None = None) -> _Terms:
+    """Analyse `text`; `new` (for a fragment: the answer) names the words that must be in the sentences."""
+    raws = _TOKEN.findall(strip_markers(text))
+    tokens = [normalise_token(r) for r in raws]
+    numbers, names, words = set(), set(), set()
+    units = []
+    for i, (raw, token) in enumerate(zip(raws, tokens, strict=True)):
+        if _is_number(token):
+            numbers.add(token)
+            following = [t for t in tokens[i + 1 : i + 3] if t not in _MAGNITUDE]
+            if following and following[0] not in _STOPWORDS and len(following[0]) >= 3 and not _is_number(following[0]):
+                units.append((token, following[0]))
+        elif raw[0].isupper() and token not in _WH and token not in _STOPWORDS and (i > 0 or raw.isupper()):
+            names.add(token)
+        elif len(token) >= 3 and token not in _STOPWORDS:
+            words.add(token)
+    required = frozenset(_terms(new).numbers | _terms(new).names | _terms(new).words) if new is not None else frozenset()
+    quotes = tuple(tuple(normalise_token(t) for t in _TOKEN.findall(q)) for q in _QUOTE.findall(text)
+                   if len(_TOKEN.findall(q)) >= 3)
+    negated = any(t in _NEGATION or t.endswith("n't") for t in tokens)
+    return _Terms(frozenset(numbers), frozenset(names), frozenset(words), required, tuple(units), quotes, negated)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The words of some text, exact and stemmed, for membership tests."""
+
+    exact: frozenset[str]
+    stems: frozenset[str]
+    prefixes: frozenset[str]  # first four letters of longer words: a name's "China" meets "Chinese"
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        words = frozenset(normalise_token(t) for t in _TOKEN.findall(text))
+        return cls(words, frozenset(stem(w) for w in words), frozenset(w[:4] for w in words if len(w) >= 5))
+
+    def has(self, term: str) -> bool:
+        return term in self.exact or (not _is_number(term) and stem(term) in self.stems)
+
+    def has_name(self, term: str) -> bool:
+        return self.has(term) or (len(term) >= 5 and term[:4] in self.prefixes)
+
+    def __or__(self, other: _Words) -> _Words:
+        return _Words(self.exact | other.exact, self.stems | other.stems, self.prefixes | other.prefixes)
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> _Words:
+    return _Words.of(text)
+
+
+def _negated(text: str) -> bool:
+    return any(t in _NEGATION or t.endswith("n't") for t in (normalise_token(r) for r in _TOKEN.findall(text)))
+
+
+def _denies(sentence: str, words: frozenset[str]) -> bool:
+    """Whether a negation in `sentence` governs one of `words` (one of the four words after it)."""
+    tokens = [normalise_token(r) for r in _TOKEN.findall(sentence)]
+    stems = {stem(w) for w in words}
+    return any((t in _NEGATION or t.endswith("n't")) and any(stem(n) in stems for n in tokens[i + 1 : i + 5])
+               for i, t in enumerate(tokens))
+
+
+class AlignmentJudge:
+    """Sentence alignment with exact names and numbers, content-word coverage and (with an embedder) MiniLM cosine."""
+
+    name = "alignment"
+
+    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.6, coverage_weight: float = 0.5,
+                 min_fragment_score: float = 0.0):
+        self.embedder = embedder
+        self.min_score = min_score
+        # a fragment's fit to the question is checked per answer (rag.verify: names, topic words)
+        self.min_fragment_score = min_fragment_score
+        self.coverage_weight = coverage_weight if embedder is not None else 1.0
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def judge(self, claim: str, question: str, sources: Sequence[Source]) -> Judgement:
+        """Judge `claim` (an answer's statement, markers removed) against `sources`."""
+        if not sources:
+            return Judgement(False, 0.0, (), "no passage to check it against")
+        fragment = len(_TOKEN.findall(claim)) <= FRAGMENT_WORDS
+        text = f"{question} {claim}" if fragment else claim
+        terms = _terms(text, new=claim if fragment else None)
+        if fragment:  # the question's own "not" is no claim, and an extracted name denies nothing
+            terms = dataclasses.replace(terms, negated=None, fragment=True)
+        self._embed([text, *(s.text for s in sources)])
+        singles = [self._unit(terms, text, claim, (s,)) for s in sources]
+        best = max(singles, key=lambda j: (j.supported, j.score))
+        if best.supported:
+            return best
+        # two sentences joined, from the most promising singles: a claim may join two facts
+        ranked = sorted(range(len(sources)), key=lambda i: -singles[i].score)[:12]
+        pairs = [self._unit(terms, text, claim, (sources[a], sources[b])) for a in ranked for b in ranked if a < b]
+        pairs = [p for p in pairs if p.supported]
+        return max(pairs, key=lambda j: j.score) if pairs else best
+
+    def _unit(self, terms: _Terms, text: str, claim: str, unit: tuple[Source, ...]) -> Judgement:
+        said = _words(" ".join(s.text for s in unit))
+        if len(unit) == 2 and not self._both_needed(terms, unit):
+            return Judgement(False, 0.0, unit, "")
+        context = said
+        for s in unit:
+            context = context | _words(f"{s.passage.chunk.title} {s.passage.chunk.text}")
+        matched = (sum(said.has(t) for t in terms.words) + sum(said.has(t) for t in terms.numbers)
+                   + sum(context.has_name(t) for t in terms.names))
+        coverage = matched / terms.size if terms.size else 1.0
+        score = self.coverage_weight * coverage + (1 - self.coverage_weight) * self._similarity(text, unit)
+        score = round(float(score), 4)
+        reason = self._hard_failure(terms, claim, unit, said, context)
+        if reason:
+            return Judgement(False, score, unit, reason)
+        if score < (self.min_fragment_score if terms.fragment else self.min_score):
+            return Judgement(False, score, unit, f"support score {score:.2f} is too low")
+        return Judgement(True, score, unit)
+
+    @staticmethod
+    def _both_needed(terms: _Terms, unit: tuple[Source, ...]) -> bool:
+        first, second = _words(unit[0].text), _words(unit[1].text)
+        wanted = terms.words | terms.numbers | terms.names
+        return any(first.has(t) and not second.has(t) for t in wanted) and any(
+            second.has(t) and not first.has(t) for t in wanted)
+
+    @staticmethod
+    def _hard_failure(terms: _Terms, claim: str, unit: tuple[Source, ...], said: _Words, context: _Words) -> str:
+        missing = sorted(t for t in terms.numbers if not said.has(t))
+        missing += sorted(t for t in terms.required - terms.numbers if not said.has(t) and not context.has_name(t))
+        if not terms.fragment:
+            missing += sorted(t for t in terms.names - terms.required if not context.has_name(t))
+        if missing:
+            return f"not in its passages: {', '.join(dict.fromkeys(missing))}"
+        for number, noun in terms.units:
+            holders = [s for s in unit if _words(s.text).has(number)]
+            if holders and not any(_words(s.text).has(noun) for s in holders):
+                return f"{number} counts something else there than {noun}"
+        for quote in terms.quotes:
+            if not all(said.has(t) for t in quote):
+                return f"the quoted words are not in its passages: “{' '.join(quote)}”"
+        for source in unit:
+            who = misattributed(claim, source.text, source.previous)
+            if who:
+                return f"its passage attributes those words to someone else than {who}"
+        if terms.negated and not any(_negated(s.text) for s in unit):
+            return "it denies what its passage states"
+        if terms.negated is False and any(_denies(s.text, terms.words | terms.names) for s in unit):
+            return "its passage states the opposite"
+        return ""
+
+    def _embed(self, texts: list[str]) -> None:
+        if self.embedder is None:
+            return
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            if len(self._vectors) > 20_000:
+                self._vectors.clear()
+            for text, vector in zip(todo, self.embedder.embed_documents(todo), strict=True):
+                self._vectors[text] = vector
+
+    def _similarity(self, text: str, unit: tuple[Source, ...]) -> float:
+        if self.embedder is None:
+            return 0.0
+        joined = sum(self._vectors[s.text] for s in unit)
+        norm = float(np.linalg.norm(joined)) or 1.0
+        return max(0.0, float(self._vectors[text] @ joined) / norm)

@@ -1,0 +1,77 @@
+"""Who a statement is attributed to, in a claim and in a source sentence.
+
+A claim that puts Musk's words in the premier's mouth has every word in the passage; only the
+speaker is wrong. So when both the claim and the sentence that supports it attribute a statement,
+the claim's speaker must be among the sentence's speakers (a pronoun speaker, "he said", is the
+first name of the sentence before).
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPEECH = (r"(?:said|says|say|told|tells|posted|posts|wrote|writes|stated|states|added|adds|noted|notes|argued|argues"
+           r"|praised|praises|called|calls|described|describes|announced|announces|confirmed|confirms|explained|urged"
+           r"|warned|claimed|claims|insisted|remarked|replied|tweeted)")
+_NAME = r"(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})"
+_PRONOUN = r"(?:he|she|they|He|She|They)"
+_TITLES = frozenset("""premier president minister chairman ceo chief executive officer analyst director spokesperson
+    spokesman spokeswoman secretary official head founder boss editor councilor""".split())
+# capitalised words that never name a speaker
+_NOT_NAMES = frozenset("""the a an on in at this that these those it its his her their monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september october november december also
+    but and chinese state media""".split())
+
+_ROLE = r"(?:(?:the|The)\s+)?(?:premier|president|minister|chairman|ceo|chief executive|analyst|director|spokesperson|secretary)"
+_CLAIM_PATTERNS = (
+    re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})\s*,?\s+(?:also\s+|later\s+|then\s+)?{_SPEECH}\b"),
+    re.compile(rf"\b{_SPEECH}\s+(?:by\s+)?(?P<who>{_NAME})"),
+    re.compile(rf"\baccording to\s+(?:the\s+)?(?P<who>{_NAME}|{_PRONOUN})"),
+)
+
+
+def _tokens(name: str) -> set[str]:
+    tokens = {t.lower().strip(".’'") for t in re.findall(r"[\w’'.-]+", name)}
+    return {re.sub(r"[’']s$", "", t) for t in tokens} - _NOT_NAMES - {""}
+
+
+def speakers(text: str, previous: str = "") -> set[str]:
+    """Lower-cased name tokens of everyone `text` attributes a statement to (pronouns resolved from `previous`)."""
+    found: set[str] = set()
+    for pattern in _CLAIM_PATTERNS:
+        for match in pattern.finditer(text):
+            who = match.group("who")
+            if re.fullmatch(_PRONOUN, who):
+                found |= first_name(previous)
+            else:
+                found |= _tokens(who)
+    return found
+
+
+def first_name(text: str) -> set[str]:
+    """The first run of capitalised words in `text` that is not a date or a sentence opener."""
+    for match in re.finditer(_NAME, text):
+        tokens = _tokens(match.group(0))
+        if tokens:
+            return tokens
+    return set()
+
+
+def titles_of(names: set[str], text: str) -> set[str]:
+    """Role words that stand right before one of `names` in `text` ("Premier Li", "analyst Dan Ives"): a claim may
+    say "the premier said" where the source says "Li said"."""
+    return {m.group(1).lower() for m in re.finditer(rf"\b(\w+)\s+({_NAME})", text)
+            if m.group(1).lower() in _TITLES and _tokens(m.group(2)) & names}
+
+
+def misattributed(claim: str, sentence: str, previous: str = "") -> str | None:
+    """The claim's speaker when the source sentence attributes its statement to someone else, else None."""
+    claimed = speakers(claim)
+    if not claimed:
+        return None
+    sources = speakers(sentence, previous)
+    if not sources:
+        return None  # the sentence states it as fact or through a speaker we cannot name: no conflict to find
+    if claimed & (sources | titles_of(sources, f"{previous} {sentence}")):
+        return None
+    return " ".join(sorted(claimed))
