@@ -12,8 +12,9 @@ from pathlib import Path
 
 from evals.gold import GoldQuestion
 from evals.report import build_report, write_run
-from evals.runner import Scored, run
+from evals.runner import OPEN_KEYS, Scored, run
 from rag import __version__
+from rag.claims.judge import SupportJudge
 from rag.types import Answer
 
 # flag name -> (metric, direction)
@@ -44,8 +45,12 @@ def run_meta(gold_path: Path, model: str, settings: dict, manifest: dict | None,
 
 
 def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_dir: Path, meta: dict,
-             progress: bool = True) -> dict:
-    """Ask every question with a progress bar, write the run folder, return the report."""
+             progress: bool = True, judge: SupportJudge | None = None) -> dict:
+    """Ask every question with a progress bar, write the run folder, return the report.
+
+    `judge` scores the kept claims' citations (`evals.runner.run`); the assistant's own keeps the eval
+    judging as the product did.
+    """
     from tqdm import tqdm
 
     with tqdm(total=len(questions), unit="question", desc="eval", disable=not progress) as bar:
@@ -53,7 +58,7 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_di
             bar.set_postfix_str(f"{result.gold.id} {'ok' if result.correct else 'wrong'}")
             bar.update()
 
-        results = run(questions, ask, advance)
+        results = run(questions, ask, advance, judge)
     report = build_report(results, meta)
     write_run(out_dir, results, report)
     return report
@@ -76,8 +81,9 @@ def threshold_failures(metrics: dict, limits: dict[str, float | None]) -> list[s
 def format_metrics(metrics: dict) -> str:
     """The headline metrics as a short aligned table for the terminal."""
     keys = ("questions", "accuracy", "answer_accuracy", "exact_match", "token_f1", "citation_accuracy",
-            "citation_precision", "abstention_recall", "false_abstention_rate", "mrr")
-    lines = [f"{k:24} {metrics[k]}" for k in keys]
+            "citation_precision", "abstention_recall", "false_abstention_rate", "mrr", *OPEN_KEYS)
+    # .get: a report written before a metric existed prints "None" for it rather than failing
+    lines = [f"{k:24} {metrics.get(k)}" for k in keys]
     lines.append(f"{'hit_at_k':24} " + ", ".join(f"@{k} {v}" for k, v in metrics["hit_at_k"].items()))
     lines.append(f"{'latency_ms p50/p95':24} {metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}")
     lines.append(f"{'first_token_ms p50/p95':24} {metrics['first_token_ms']['p50']} / {metrics['first_token_ms']['p95']}")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from evals.runner import OPEN_KEYS
 from rag.errors import InputError
 
-HEADLINE = ("accuracy", "answer_accuracy", "citation_accuracy", "abstention_recall", "false_abstention_rate", "mrr")
+HEADLINE = ("accuracy", "answer_accuracy", "citation_accuracy", "abstention_recall", "false_abstention_rate", "mrr", *OPEN_KEYS)
 
 
 def _load(run: Path) -> tuple[dict, dict[str, dict]]:

@@ -1,12 +1,18 @@
-"""Scoring one prediction against one gold question (SQuAD-style normalisation)."""
+"""Scoring one prediction against one gold question (SQuAD-style normalisation), its nuggets and its claims' citations."""
 
 from __future__ import annotations
 
 import re
 import string
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from evals.gold import Nugget
 from rag.citations import strip_markers
+from rag.claims.judge import SupportJudge
+from rag.claims.sources import Source, sources_of
+from rag.types import Answer, Claim
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}’‘“”–—…]")
 
@@ -44,3 +50,45 @@ def token_f1(answer: str, aliases: tuple[str, ...]) -> float:
     """Best token-overlap F1 over the aliases."""
     pred = normalise(answer).split()
     return max((overlap_f1(pred, normalise(alias).split()) for alias in aliases), default=0.0)
+
+
+def nuggets_found(answer: str, nuggets: Sequence[Nugget]) -> tuple[bool, ...]:
+    """For each nugget, whether the answer states it: one of its aliases occurs (`alias_in`)."""
+    return tuple(alias_in(answer, nugget.aliases) for nugget in nuggets)
+
+
+@dataclass(frozen=True)
+class ClaimCitations:
+    """ALCE-style citation counts over the claims one answer kept (Gao et al. 2023, "Enabling LLMs to cite")."""
+
+    supported: int = 0  # kept claims whose cited passages, joined, support them (citation recall's hits)
+    claims: int = 0  # kept claims
+    false: int = 0  # citations that neither support their claim alone nor are needed by the others
+    citations: int = 0  # (claim, marker) pairs
+
+
+def _supports(judge: SupportJudge, claim: Claim, question: str, sources: list[Source], markers: set[int]) -> bool:
+    # no passage supports nothing: decided here so a judge is never asked about an empty set
+    cited = [s for s in sources if s.marker in markers]
+    return bool(cited) and judge.judge(claim.text, question, cited).supported
+
+
+def claim_citation_scores(answer: Answer, judge: SupportJudge) -> ClaimCitations:
+    """Citation recall and precision counts for the claims `answer` kept, judged on the passages they cite.
+
+    A kept claim counts for recall when its cited passages together support it (no marker: it does not).
+    A citation (claim, m) is false when passage m alone does not support the claim and the claim's other
+    cited passages still do: m adds nothing. An abstention kept no claim, so it counts nothing.
+    """
+    if answer.abstained:
+        return ClaimCitations()
+    sources = sources_of(list(answer.passages))  # markers are 1-based positions in answer.passages
+    supported = false = citations = 0
+    kept = [c for c in answer.claims if c.supported]
+    for claim in kept:
+        markers = set(claim.markers)
+        supported += _supports(judge, claim, answer.question, sources, markers)  # no marker: cites nothing
+        citations += len(markers)
+        false += sum(not _supports(judge, claim, answer.question, sources, {m})
+                     and _supports(judge, claim, answer.question, sources, markers - {m}) for m in markers)
+    return ClaimCitations(supported, len(kept), false, citations)

@@ -8,21 +8,30 @@ import io
 import json
 from pathlib import Path
 
-from evals.runner import Scored, by_category, summary
+from evals.runner import RIGHT, Scored, by_category, summary
+
+
+def _failed(r: Scored) -> bool:
+    # a question with nuggets also fails when its answer is not CRAG-right (states under half of them):
+    # its one alias list may well occur in an answer that misses the rest
+    return not r.correct or (r.nugget_recall is not None and r.truth != RIGHT)
 
 
 def failures(results: list[Scored]) -> list[dict]:
-    """Every question scored wrong, with what was expected and what came back."""
+    """Every question scored wrong, with what was expected and what came back (and, with nuggets, which are missing)."""
     rows = []
     for r in results:
-        if r.correct:
+        if not _failed(r):
             continue
         p = r.prediction
-        rows.append({"id": r.gold.id, "category": r.gold.category, "question": r.gold.question,
-                     "expected": list(r.gold.answers) if r.gold.answerable else "Not in the documents.",
-                     "answer": p["answer"], "draft": p.get("draft", ""), "abstained": p["abstained"],
-                     "cited": [c["doc_id"] for c in p["citations"]], "evidence": list(r.gold.evidence),
-                     "why": "; ".join(p.get("warnings", []))})
+        row = {"id": r.gold.id, "category": r.gold.category, "question": r.gold.question,
+               "expected": list(r.gold.answers) if r.gold.answerable else "Not in the documents.",
+               "answer": p["answer"], "draft": p.get("draft", ""), "abstained": p["abstained"],
+               "cited": [c["doc_id"] for c in p["citations"]], "evidence": list(r.gold.evidence),
+               "why": "; ".join(p.get("warnings", []))}
+        if r.gold.nuggets:
+            row["missing_nuggets"] = [n.fact for n, found in zip(r.gold.nuggets, r.found, strict=True) if not found]
+        rows.append(row)
     return rows
 
 
@@ -37,7 +46,8 @@ def write_run(out_dir: Path, results: list[Scored], report: dict) -> None:
     with (out_dir / "predictions.jsonl").open("w", encoding="utf-8") as f:
         for r in results:
             row = {"id": r.gold.id, **r.prediction, "score": {"correct": r.correct, "cited_evidence": r.cited_evidence,
-                                                               "exact": r.exact, "f1": round(r.f1, 3)}}
+                                                               "exact": r.exact, "f1": round(r.f1, 3),
+                                                               "nugget_recall": r.nugget_recall, "truth": r.truth}}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     (out_dir / "report.html").write_text(render_html(results, report), encoding="utf-8")
@@ -90,6 +100,10 @@ def plots(results: list[Scored], report: dict) -> dict[str, str]:
     return images
 
 
+def _header(*names: str) -> str:
+    return "<tr>" + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr>"
+
+
 def render_html(results: list[Scored], report: dict) -> str:
     """A single-file report. Every text from articles, questions or the model is escaped."""
     e = html.escape
@@ -99,10 +113,14 @@ def render_html(results: list[Scored], report: dict) -> str:
                      for k, v in report["metrics"].items() if isinstance(v, dict))
     images = "".join(f"<figure><img alt='{e(name)}' src='data:image/png;base64,{data}'>"
                      f"<figcaption>{e(name)}</figcaption></figure>" for name, data in plots(results, report).items())
+    categories = "".join(f"<tr><td>{e(name)}</td><td>{c['questions']}</td><td>{c['accuracy']}</td>"
+                         f"<td>{c.get('nugget_recall')}</td><td>{c.get('truthfulness')}</td></tr>"
+                         for name, c in report["by_category"].items())
     fails = "".join(
         f"<tr><td>{e(f['id'])}</td><td>{e(f['category'])}</td><td>{e(f['question'])}</td>"
         f"<td>{e(json.dumps(f['expected'], ensure_ascii=False))}</td><td>{e(f['answer'])}</td>"
-        f"<td>{e(f['draft'])}</td><td>{e(f['why'])}</td></tr>" for f in report["failures"])
+        f"<td>{e(f['draft'])}</td><td>{e(f['why'])}</td>"
+        f"<td>{'<br>'.join(e(n) for n in f.get('missing_nuggets', []))}</td></tr>" for f in report["failures"])
     meta = e(json.dumps(report["meta"], indent=2, ensure_ascii=False))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>rag eval report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}
@@ -110,8 +128,10 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}}
 figure{{display:inline-block;margin:0 1em 1em 0}}</style>
 </head><body><h1>rag eval report</h1>
 <h2>Metrics</h2><table>{rows}{nested}</table>
+<h2>By category</h2>
+<table>{_header("category", "questions", "accuracy", "nugget recall", "truthfulness")}{categories}</table>
 <h2>Plots</h2>{images}
 <h2>Failures ({len(report['failures'])})</h2>
-<table><tr><th>id</th><th>category</th><th>question</th><th>expected</th><th>answer</th><th>draft</th><th>why</th></tr>{fails}</table>
+<table>{_header("id", "category", "question", "expected", "answer", "draft", "why", "missing nuggets")}{fails}</table>
 <h2>Run</h2><pre>{meta}</pre></body></html>
 """

@@ -1,0 +1,130 @@
+"""Benchmark (not a test): precision and recall of the claim-support judges on a labelled claim set.
+
+    .venv/bin/python scripts/bench_judges.py [--claims evals/claims-dev.jsonl] [--model] [--sweep]
+
+Each row of the claim set is a claim, the passages shown with it, the ones it cites and a human label
+(supported or not). A judge sees the cited passages (all of them when the claim cites none), as
+`rag.verify` does first. "Accepted" means the judge calls the claim supported; precision is the share
+of accepted claims that are supported, recall the share of supported claims accepted, and
+`rejects` lists, per kind, how many unsupported claims were caught.
+
+Judges:
+- words: `AlignmentJudge` without an embedder (names, numbers, units, quotes, speakers, negation, word coverage)
+- align: the same with MiniLM cosine blended in (the product's judge)
+- model: the 0.5B's own yes/no, read from llama.cpp's log-probabilities of " Yes" and " No"
+  (`--model`; about a second a claim on 2 cores)
+- align+model: both must accept
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections import Counter
+from pathlib import Path
+
+MODEL_PROMPT = ("Passages:\n{passages}\n\nClaim: {claim}\n\n"
+                "Do the passages state the claim, with the same people, numbers and meaning? Answer Yes or No.")
+
+
+def load_rows(path: Path) -> list[dict]:
+    """The labelled claims of a JSONL file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def sources_for(row: dict) -> list:
+    """The sentences a judge may use for `row`: those of its cited passages, or of all when it cites none."""
+    from rag.claims.sources import sources_of
+    from rag.types import Chunk, Passage
+
+    passages = [Passage(Chunk(f"p{i}:0", f"p{i}", 0, text, 0, len(text), ""), 1.0, i)
+                for i, text in enumerate(row["passages"], start=1)]
+    found = sources_of(passages)
+    return [s for s in found if s.marker in row["cited"]] if row["cited"] else found
+
+
+class ModelJudge:
+    """The local model's yes/no on "do the passages state the claim", as P(yes) from two log-probabilities."""
+
+    name = "model"
+
+    def __init__(self, threshold: float = 0.5):
+        from rag.cli import _assistant
+        from rag.config import load_settings
+
+        self.llm = _assistant(load_settings({})).backend._llm
+        self.threshold = threshold
+
+    def p_yes(self, claim: str, sources: list) -> float:
+        passages = "\n".join(s.text for s in sources)
+        messages = [{"role": "user", "content": MODEL_PROMPT.format(passages=passages, claim=claim)}]
+        reply = self.llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logprobs=True,
+                                                top_logprobs=20)
+        top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        yes = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower() == "yes")
+        no = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower() == "no")
+        return yes / (yes + no) if yes + no else 0.0
+
+
+def scores(accepted: list[bool], rows: list[dict]) -> dict:
+    """Precision and recall of accepting supported claims, and what was caught per kind."""
+    tp = sum(a and r["supported"] for a, r in zip(accepted, rows, strict=True))
+    fp = sum(a and not r["supported"] for a, r in zip(accepted, rows, strict=True))
+    fn = sum(not a and r["supported"] for a, r in zip(accepted, rows, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    caught = Counter(r["kind"] for a, r in zip(accepted, rows, strict=True) if not a and not r["supported"])
+    total = Counter(r["kind"] for r in rows if not r["supported"])
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
+            "accuracy": round(sum(a == r["supported"] for a, r in zip(accepted, rows, strict=True)) / len(rows), 3),
+            "rejects": {k: f"{caught[k]}/{n}" for k, n in sorted(total.items())}}
+
+
+def main() -> None:
+    """Run every judge on the claim set and print one line of figures each."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--claims", default="evals/claims-dev.jsonl")
+    parser.add_argument("--model", action="store_true", help="also the 0.5B's yes/no judge (slow)")
+    parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
+    args = parser.parse_args()
+
+    from rag.claims.align import AlignmentJudge
+    from rag.embedding import MiniLMEmbedder
+
+    rows = load_rows(Path(args.claims))
+    sources = [sources_for(r) for r in rows]
+    print(f"{args.claims}: {len(rows)} claims, {sum(r['supported'] for r in rows)} supported")
+    results: dict[str, list[bool]] = {}
+    words = AlignmentJudge(None)
+    results["words"] = [words.judge(r["claim"], r["question"], s).supported for r, s in zip(rows, sources, strict=True)]
+    align = AlignmentJudge(MiniLMEmbedder())
+    started = time.perf_counter()
+    verdicts = [align.judge(r["claim"], r["question"], s) for r, s in zip(rows, sources, strict=True)]
+    align_ms = (time.perf_counter() - started) * 1000 / len(rows)
+    results["align"] = [v.supported for v in verdicts]
+    if args.sweep:
+        for threshold in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+            judge = AlignmentJudge(align.embedder, min_score=threshold)
+            results[f"align@{threshold}"] = [judge.judge(r["claim"], r["question"], s).supported
+                                            for r, s in zip(rows, sources, strict=True)]
+    if args.model:
+        model = ModelJudge()
+        started = time.perf_counter()
+        p_yes = [model.p_yes(r["claim"], s) for r, s in zip(rows, sources, strict=True)]
+        model_ms = (time.perf_counter() - started) * 1000 / len(rows)
+        for threshold in (0.3, 0.5, 0.7):
+            results[f"model@{threshold}"] = [p >= threshold for p in p_yes]
+        results["align+model@0.5"] = [a and p >= 0.5 for a, p in zip(results["align"], p_yes, strict=True)]
+        print(f"model judge: {model_ms:.0f} ms per claim")
+    print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, pairs)")
+    for name, accepted in results.items():
+        s = scores(accepted, rows)
+        print(f"{name:18} precision {s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}  "
+              f"accuracy {s['accuracy']:.3f}  caught {s['rejects']}")
+
+
+if __name__ == "__main__":
+    main()
