@@ -43,8 +43,8 @@ def run_rag(job: dict) -> dict:
     from rag.backends import GenerationParams
     from rag.claims.align import AlignmentJudge
     from rag.embedders import open_embedder, resolve
-    from rag.prompting import MAX_TOKENS, resolve_style
     from rag.hybrid import HybridRetriever
+    from rag.prompting import MAX_TOKENS, resolve_style
     from rag.retrieval import DenseRetriever
 
     started = time.perf_counter()

@@ -105,7 +105,6 @@ def _assistant(settings: Settings):
     from rag.assistant import Assistant, AssistantSettings
     from rag.backends import GenerationParams
     from rag.backends.registry import BackendOptions, open_backend
-
     from rag.claims.align import AlignmentJudge
     from rag.prompting import MAX_TOKENS, resolve_style
 
@@ -186,7 +185,7 @@ def cmd_eval(args, settings: Settings) -> int:
     out = Path(args.out or f"var/evals/{stamp}-{model.replace(':', '-').replace('/', '_')}")
     chosen = settings.model_dump(include={"top_k", "score_floor", "min_anchor_share", "min_topic_share", "max_tokens",
                                           "context_tokens", "retrieval", "answer_style", "min_support"})
-    report = evaluate(questions, ask, out, run_meta(Path(args.gold), model, chosen, manifest, note))
+    report = evaluate(questions, ask, out, run_meta(Path(args.gold), model, chosen, manifest, note), judge=assistant.judge)
     print(format_metrics(report["metrics"]))
     if note:
         print(f"note: {note}")

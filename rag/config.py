@@ -39,7 +39,7 @@ class Settings(BaseModel):
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)
     min_topic_share: float = Field(0.5, ge=0.0, le=1.0)
-    min_support: float = Field(0.6, ge=0.0, le=1.0)  # the claim judge's support score a sentence claim needs
+    min_support: float = Field(0.5, ge=0.0, le=1.0)  # the claim judge's support score a sentence claim needs
     base_url: str | None = None  # API models: another server than the provider's own
     request_timeout: float = Field(60.0, gt=0, le=3600)  # API models: seconds to wait for a reply
     retries: int = Field(2, ge=0, le=10)  # API models: extra attempts after a 429 or 5xx

@@ -21,7 +21,11 @@ _INSTRUCTION = re.compile(
     r"|\byou are (?:now|no longer)\b|\bfrom now on\b|\bact as\b|\bpretend (?:to be|you are)\b"
     r"|\b(?:system|developer) (?:prompt|message|administrator|instructions?)\b|\bnew instructions?\b"
     r"|\b(?:answer|reply|respond)(?: to)? (?:every|all|any) questions?\b|\bwhatever the user asks\b"
-    r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b|\banswer\s*:",
+    r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b|\banswer\s*:"
+    # instructions to AI readers planted in an article, often inside a quoted statement
+    r"|\b(?:AI|A\.I\.|artificial intelligence|language models?|LLMs?|chatbots?|assistants?|bots?)\b[^.!?\n]{0,80}"
+    r"\b(?:must|should|shall|are (?:required|instructed|asked|told)|needs? to|ha(?:ve|s) to)\b[^.!?\n]{0,40}"
+    r"\b(?:report|say|state|tell|answer|respond|claim|write|mention|reply|confirm)",
     re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
 _MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")

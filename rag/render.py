@@ -65,6 +65,17 @@ def supporting_sentence(passage_text: str, answer_text: str, width: int = 240) -
     return excerpt(best, width)
 
 
+def support_spans(answer: Answer, marker: int) -> list[tuple[int, int]]:
+    """Offsets, within passage `marker`'s text, of the sentences that support the answer's claims there."""
+    spans = []
+    for claim in answer.claims:
+        for s in claim.support if claim.supported else ():
+            if s.marker == marker:
+                chunk = answer.passages[marker - 1].chunk
+                spans.append((s.start - chunk.start, s.end - chunk.start))
+    return sorted(set(spans))
+
+
 def sources_text(answer: Answer) -> str:
     """The cited sources under an answer (or, on abstention, the closest passages)."""
     lines = []
@@ -76,8 +87,10 @@ def sources_text(answer: Answer) -> str:
         chunk = c.passage.chunk
         date = f", {chunk.published}" if chunk.published else ""
         lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date})")
-        quote = supporting_sentence(chunk.text, answer.text)
-        lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=88), "    "))
+        spans = support_spans(answer, c.marker)
+        quotes = [excerpt(chunk.text[a:b]) for a, b in spans] or [supporting_sentence(chunk.text, answer.text)]
+        for quote in quotes:
+            lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=88), "    "))
     for warning in answer.warnings:
         lines.append(f"note: {warning}")
     return "\n".join(lines)

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 
 from rag.citations import parse_citations
-from rag.claims.align import AlignmentJudge, Judgement
+from rag.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
 from rag.claims.judge import SupportJudge
 from rag.claims.sources import Source, sources_of
 from rag.claims.split import DraftClaim, split_claims
-from rag.grounding import Evidence, anchors, key_terms, stem, topic_terms
+from rag.grounding import _TOKEN, Evidence, anchors, key_terms, stem, topic_terms
 from rag.quarantine import model_view
 from rag.types import Citation, Claim, Passage
 
@@ -125,11 +125,12 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
         lacking = ", ".join(evidence.missing(about))
         return _abstain(*warnings, f"withdrew an answer whose passage does not mention what was asked about ({lacking})",
                         claims=claims)
-    short = len(kept) == 1 and len(kept[0].text.split()) <= 5
+    short = len(drafts) == 1 and len(_TOKEN.findall(drafts[0].text)) <= FRAGMENT_WORDS  # an extracted answer
     topic = topic_terms(question)
     topic_missing = evidence.missing(topic)
     if short and topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
-        return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {', '.join(topic_missing)})",
+        lacking = ", ".join(topic_missing)
+        return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {lacking})",
                         claims=claims)
     text = " ".join(_cite(c.text if short or c.text[-1] in ".!?" else c.text + ".", list(c.markers)) for c in kept)
     citations = tuple(Citation(m, passages[m - 1]) for m in markers)

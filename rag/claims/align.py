@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,12 +31,25 @@ from rag.citations import strip_markers
 from rag.claims.sources import Source
 from rag.claims.speakers import misattributed
 from rag.embedding import Embedder
-from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token, stem
+from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
 
 _MAGNITUDE = frozenset("million millions billion billions trillion thousand thousands hundred percent per cent".split())
 _NEGATION = frozenset("not no never none nor n't cannot without neither".split())
+# what a source says instead of "not": "declined to comment" is "would not comment"
+_NEGATIVE = _NEGATION | frozenset("declined refused failed yet absence absent lack lacks denied barred scrapped".split())
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+_CLAUSE_BREAK = re.compile(r",?\s+(?:and|while|but|whereas)\s+|;\s+|,\s+(?:who|which|where)\s+")
+_DETAIL_PENALTY = 0.1
 FRAGMENT_WORDS = 5  # an answer this short is an extraction, judged together with its question
+
+
+def stem(term: str) -> str:
+    """Plural and first five letters: "factories"/"factory", "days"/"day", "meets"/"meeting" meet."""
+    if _is_number(term):
+        return term
+    if len(term) > 4:
+        term = re.sub(r"(?:ies|es|s)$", "", term)
+    return term[:5]
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,7 @@ class _Terms:
     quotes: tuple[tuple[str, ...], ...]
     negated: bool | None  # None: polarity is not checked
     fragment: bool = False  # a short answer judged with its question: the question's names are checked per answer
+    runs: tuple[tuple[str, ...], ...] = ()  # runs of two or more adjacent content words ("private jet")
 
     @property
     def size(self) -> int:
@@ -77,10 +92,12 @@ def _terms(text: str, new: str | None = None) -> _Terms:
     numbers, names, words = set(), set(), set()
     units = []
     for i, (raw, token) in enumerate(zip(raws, tokens, strict=True)):
-        if _is_number(token):
+        following = [t for t in tokens[i + 1 : i + 3] if t not in _MAGNITUDE]
+        counts = bool(following) and following[0] not in _STOPWORDS and len(following[0]) >= 3
+        # a number word is a quantity only when it counts something ("three days"), not in "the two had met"
+        if _is_number(raw) or (_is_number(token) and counts):
             numbers.add(token)
-            following = [t for t in tokens[i + 1 : i + 3] if t not in _MAGNITUDE]
-            if following and following[0] not in _STOPWORDS and len(following[0]) >= 3 and not _is_number(following[0]):
+            if counts and not _is_number(following[0]):
                 units.append((token, following[0]))
         elif raw[0].isupper() and token not in _WH and token not in _STOPWORDS and (i > 0 or raw.isupper()):
             names.add(token)
@@ -90,7 +107,16 @@ def _terms(text: str, new: str | None = None) -> _Terms:
     quotes = tuple(tuple(normalise_token(t) for t in _TOKEN.findall(q)) for q in _QUOTE.findall(text)
                    if len(_TOKEN.findall(q)) >= 3)
     negated = any(t in _NEGATION or t.endswith("n't") for t in tokens)
-    return _Terms(frozenset(numbers), frozenset(names), frozenset(words), required, tuple(units), quotes, negated)
+    runs, run = [], []
+    for token in [*tokens, ""]:
+        if len(token) >= 3 and token not in _STOPWORDS and not _is_number(token):
+            run.append(token)
+            continue
+        if len(run) >= 2:
+            runs.append(tuple(run))
+        run = []
+    return _Terms(frozenset(numbers), frozenset(names), frozenset(words), required, tuple(units), quotes, negated,
+                  runs=tuple(runs))
 
 
 @dataclass(frozen=True)
@@ -121,15 +147,15 @@ def _words(text: str) -> _Words:
     return _Words.of(text)
 
 
-def _negated(text: str) -> bool:
-    return any(t in _NEGATION or t.endswith("n't") for t in (normalise_token(r) for r in _TOKEN.findall(text)))
+def _negated(text: str, words: frozenset[str] = _NEGATION) -> bool:
+    return any(t in words or t.endswith("n't") for t in (normalise_token(r) for r in _TOKEN.findall(text)))
 
 
 def _denies(sentence: str, words: frozenset[str]) -> bool:
-    """Whether a negation in `sentence` governs one of `words` (one of the four words after it)."""
+    """Whether a negation in `sentence` governs one of `words` (one of the six words after it)."""
     tokens = [normalise_token(r) for r in _TOKEN.findall(sentence)]
     stems = {stem(w) for w in words}
-    return any((t in _NEGATION or t.endswith("n't")) and any(stem(n) in stems for n in tokens[i + 1 : i + 5])
+    return any((t in _NEGATION or t.endswith("n't")) and any(stem(n) in stems for n in tokens[i + 1 : i + 7])
                for i, t in enumerate(tokens))
 
 
@@ -138,7 +164,7 @@ class AlignmentJudge:
 
     name = "alignment"
 
-    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.6, coverage_weight: float = 0.5,
+    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.5, coverage_weight: float = 0.5,
                  min_fragment_score: float = 0.0):
         self.embedder = embedder
         self.min_score = min_score
@@ -159,25 +185,31 @@ class AlignmentJudge:
         self._embed([text, *(s.text for s in sources)])
         singles = [self._unit(terms, text, claim, (s,)) for s in sources]
         best = max(singles, key=lambda j: (j.supported, j.score))
-        if best.supported:
+        if best.supported or fragment:
             return best
-        # two sentences joined, from the most promising singles: a claim may join two facts
-        ranked = sorted(range(len(sources)), key=lambda i: -singles[i].score)[:12]
-        pairs = [self._unit(terms, text, claim, (sources[a], sources[b])) for a in ranked for b in ranked if a < b]
-        pairs = [p for p in pairs if p.supported]
-        return max(pairs, key=lambda j: j.score) if pairs else best
+        # a claim that joins two facts ("Musk met Li, who praised Tesla") is supported when each clause is,
+        # by a sentence of its own; two sentences are never pooled for one clause (that is how stitching passes)
+        clauses = [c for c in _CLAUSE_BREAK.split(claim) if len(_TOKEN.findall(c)) >= 3]
+        if len(clauses) < 2:
+            return best
+        parts = [self.judge(c, question, sources) for c in clauses]
+        if not all(p.supported for p in parts):
+            return best
+        support = tuple(dict.fromkeys(s for p in parts for s in p.support))
+        return Judgement(True, min(p.score for p in parts), support)
 
     def _unit(self, terms: _Terms, text: str, claim: str, unit: tuple[Source, ...]) -> Judgement:
         said = _words(" ".join(s.text for s in unit))
-        if len(unit) == 2 and not self._both_needed(terms, unit):
-            return Judgement(False, 0.0, unit, "")
         context = said
-        for s in unit:
-            context = context | _words(f"{s.passage.chunk.title} {s.passage.chunk.text}")
+        for s in unit:  # a name may stand a sentence earlier ("He said …") or in the title
+            context = context | _words(f"{s.passage.chunk.title} {s.previous}")
         matched = (sum(said.has(t) for t in terms.words) + sum(said.has(t) for t in terms.numbers)
                    + sum(context.has_name(t) for t in terms.names))
         coverage = matched / terms.size if terms.size else 1.0
         score = self.coverage_weight * coverage + (1 - self.coverage_weight) * self._similarity(text, unit)
+        # two words in a row that the passages lack are likely a detail they do not give ("private jet")
+        score -= _DETAIL_PENALTY * sum(1 for run in terms.runs for a, b in itertools.pairwise(run)
+                                       if not context.has_name(a) and not context.has_name(b))
         score = round(float(score), 4)
         reason = self._hard_failure(terms, claim, unit, said, context)
         if reason:
@@ -185,13 +217,6 @@ class AlignmentJudge:
         if score < (self.min_fragment_score if terms.fragment else self.min_score):
             return Judgement(False, score, unit, f"support score {score:.2f} is too low")
         return Judgement(True, score, unit)
-
-    @staticmethod
-    def _both_needed(terms: _Terms, unit: tuple[Source, ...]) -> bool:
-        first, second = _words(unit[0].text), _words(unit[1].text)
-        wanted = terms.words | terms.numbers | terms.names
-        return any(first.has(t) and not second.has(t) for t in wanted) and any(
-            second.has(t) and not first.has(t) for t in wanted)
 
     @staticmethod
     def _hard_failure(terms: _Terms, claim: str, unit: tuple[Source, ...], said: _Words, context: _Words) -> str:
@@ -212,7 +237,7 @@ class AlignmentJudge:
             who = misattributed(claim, source.text, source.previous)
             if who:
                 return f"its passage attributes those words to someone else than {who}"
-        if terms.negated and not any(_negated(s.text) for s in unit):
+        if terms.negated and not any(_negated(s.text, _NEGATIVE) for s in unit):
             return "it denies what its passage states"
         if terms.negated is False and any(_denies(s.text, terms.words | terms.names) for s in unit):
             return "its passage states the opposite"

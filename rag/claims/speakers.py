@@ -12,7 +12,7 @@ import re
 
 _SPEECH = (r"(?:said|says|say|told|tells|posted|posts|wrote|writes|stated|states|added|adds|noted|notes|argued|argues"
            r"|praised|praises|called|calls|described|describes|announced|announces|confirmed|confirms|explained|urged"
-           r"|warned|claimed|claims|insisted|remarked|replied|tweeted)")
+           r"|warned|claimed|claims|insisted|remarked|replied|tweeted|arguing|saying)")
 _NAME = r"(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})"
 _PRONOUN = r"(?:he|she|they|He|She|They)"
 _TITLES = frozenset("""premier president minister chairman ceo chief executive officer analyst director spokesperson
@@ -25,7 +25,7 @@ _NOT_NAMES = frozenset("""the a an on in at this that these those it its his her
 _ROLE = r"(?:(?:the|The)\s+)?(?:premier|president|minister|chairman|ceo|chief executive|analyst|director|spokesperson|secretary)"
 _CLAIM_PATTERNS = (
     re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})\s*,?\s+(?:also\s+|later\s+|then\s+)?{_SPEECH}\b"),
-    re.compile(rf"\b{_SPEECH}\s+(?:by\s+)?(?P<who>{_NAME})"),
+    re.compile(rf"\b{_SPEECH}\s+(?:by\s+)?(?P<who>{_NAME})(?=\s*(?:[,.;]|$))"),  # "…," said Dan Ives, analyst
     re.compile(rf"\baccording to\s+(?:the\s+)?(?P<who>{_NAME}|{_PRONOUN})"),
 )
 
@@ -41,8 +41,8 @@ def speakers(text: str, previous: str = "") -> set[str]:
     for pattern in _CLAIM_PATTERNS:
         for match in pattern.finditer(text):
             who = match.group("who")
-            if re.fullmatch(_PRONOUN, who):
-                found |= first_name(previous)
+            if re.fullmatch(_PRONOUN, who):  # "he said": the speaker of the sentence before, else its first name
+                found |= speakers(previous) or first_name(previous)
             else:
                 found |= _tokens(who)
     return found
@@ -70,8 +70,8 @@ def misattributed(claim: str, sentence: str, previous: str = "") -> str | None:
     if not claimed:
         return None
     sources = speakers(sentence, previous)
-    if not sources:
-        return None  # the sentence states it as fact or through a speaker we cannot name: no conflict to find
-    if claimed & (sources | titles_of(sources, f"{previous} {sentence}")):
-        return None
-    return " ".join(sorted(claimed))
+    if sources:
+        return None if claimed & (sources | titles_of(sources, f"{previous} {sentence}")) else " ".join(sorted(claimed))
+    # no speaker named in the form "X said": the claimed one must at least be in the sentence (Grace Tao's
+    # commentary is not Musk's)
+    return None if claimed & (_tokens(sentence) | titles_of(_tokens(sentence), sentence)) else " ".join(sorted(claimed))

@@ -107,7 +107,8 @@ def _check_model(name: str) -> None:
 def _extra(answer: Answer, question: Rewrite) -> dict[str, Any]:
     """The fields beyond OpenAI's: what `rag ask --json` says about the answer's sources, and the
     standalone question when a follow-up was rewritten."""
-    extra = {"citations": answer_dict(answer)["citations"], "abstained": answer.abstained}
+    data = answer_dict(answer)
+    extra = {"citations": data["citations"], "abstained": answer.abstained, "claims": data["claims"]}
     if question.changed:
         extra["rewritten_question"] = question.question
     return extra

@@ -71,8 +71,13 @@ def test_a_question_gets_the_verified_answer_with_citations_and_usage(retriever)
                   "total_tokens": expected.usage["prompt_tokens"] + 2},
         "citations": answer_dict(expected)["citations"],
         "abstained": False,
+        "claims": answer_dict(expected)["claims"],
     }
     assert data["citations"][0]["doc_id"] == "004_93dc4c72c663ac72" and data["citations"][0]["marker"] == 4
+    [claim] = data["claims"]
+    assert (claim["text"], claim["markers"], claim["supported"]) == ("Zeng Yuqun", [4], True)
+    assert claim["support"][0]["sentence"] == ("Tesla CEO Elon Musk and Zeng Yuqun, chairman of Chinese electric battery "
+                                               "giant CATL, walk side by side in the lobby of a hotel.")
     assert client.post("/v1/chat/completions", json=ask(CATL)).json()["id"] != data["id"]
 
 
@@ -106,7 +111,7 @@ def test_a_stream_sends_only_the_verified_text_then_the_sources(retriever, quest
     assert "".join(pieces) == whole["choices"][0]["message"]["content"]
     assert last == {"id": first["id"], "object": "chat.completion.chunk", "created": first["created"], "model": "rag",
                     "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}],
-                    "citations": whole["citations"], "abstained": abstained}
+                    "citations": whole["citations"], "abstained": abstained, "claims": whole["claims"]}
 
 
 def test_earlier_messages_are_accepted_and_the_last_user_message_is_the_question(retriever):
@@ -154,7 +159,7 @@ def test_a_follow_up_is_answered_as_a_standalone_question_and_says_so(retriever)
     assert data["choices"][0]["message"]["content"] == expected.text
     assert {k: data[k] for k in ("citations", "abstained", "rewritten_question")} == {
         "citations": answer_dict(expected)["citations"], "abstained": expected.abstained, "rewritten_question": REWRITTEN}
-    assert list(data)[-3:] == ["citations", "abstained", "rewritten_question"]
+    assert list(data)[-4:] == ["citations", "abstained", "claims", "rewritten_question"]
 
 
 def test_a_streamed_follow_up_carries_the_rewritten_question_in_its_last_chunk(retriever):
