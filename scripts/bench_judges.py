@@ -50,12 +50,13 @@ class ModelJudge:
 
     name = "model"
 
-    def __init__(self, threshold: float = 0.5):
-        from rag.cli import _assistant
-        from rag.config import load_settings
+    def __init__(self, model_file: str):
+        import os
 
-        self.llm = _assistant(load_settings({})).backend._llm
-        self.threshold = threshold
+        from llama_cpp import Llama
+
+        # its own instance: log-probabilities need logits for every position, which the product's backend skips
+        self.llm = Llama(model_path=model_file, n_ctx=2048, n_threads=os.cpu_count() or 2, logits_all=True, verbose=False)
 
     def p_yes(self, claim: str, sources: list) -> float:
         passages = "\n".join(s.text for s in sources)
@@ -88,6 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", default="evals/claims-dev.jsonl")
     parser.add_argument("--model", action="store_true", help="also the 0.5B's yes/no judge (slow)")
+    parser.add_argument("--gguf", default="var/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                        help="the model file of the yes/no judge (assembled by any `rag ask`)")
     parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
     args = parser.parse_args()
 
@@ -111,7 +114,7 @@ def main() -> None:
             results[f"align@{threshold}"] = [judge.judge(r["claim"], r["question"], s).supported
                                             for r, s in zip(rows, sources, strict=True)]
     if args.model:
-        model = ModelJudge()
+        model = ModelJudge(args.gguf)
         started = time.perf_counter()
         p_yes = [model.p_yes(r["claim"], s) for r, s in zip(rows, sources, strict=True)]
         model_ms = (time.perf_counter() - started) * 1000 / len(rows)

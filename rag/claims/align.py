@@ -32,6 +32,7 @@ from rag.claims.sources import Source
 from rag.claims.speakers import misattributed
 from rag.embedding import Embedder
 from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
+from rag.quarantine import model_view
 
 _MAGNITUDE = frozenset("million millions billion billions trillion thousand thousands hundred percent per cent".split())
 _NEGATION = frozenset("not no never none nor n't cannot without neither".split())
@@ -75,10 +76,7 @@ class _Terms:
     negated: bool | None  # None: polarity is not checked
     fragment: bool = False  # a short answer judged with its question: the question's names are checked per answer
     runs: tuple[tuple[str, ...], ...] = ()  # runs of two or more adjacent content words ("private jet")
-
-    @property
-    def size(self) -> int:
-        return len(self.numbers) + len(self.names) + len(self.words)
+    counted: tuple[tuple[str, str], ...] = ()  # number words and what they count: ("3", "days")
 
 
 def _is_number(token: str) -> bool:
@@ -90,15 +88,19 @@ def _terms(text: str, new: str | None = None) -> _Terms:
     raws = _TOKEN.findall(strip_markers(text))
     tokens = [normalise_token(r) for r in raws]
     numbers, names, words = set(), set(), set()
-    units = []
+    units, counted = [], []
     for i, (raw, token) in enumerate(zip(raws, tokens, strict=True)):
         following = [t for t in tokens[i + 1 : i + 3] if t not in _MAGNITUDE]
         counts = bool(following) and following[0] not in _STOPWORDS and len(following[0]) >= 3
-        # a number word is a quantity only when it counts something ("three days"), not in "the two had met"
-        if _is_number(raw) or (_is_number(token) and counts):
+        if _is_number(raw):
             numbers.add(token)
             if counts and not _is_number(following[0]):
                 units.append((token, following[0]))
+        elif _is_number(token):
+            # a number word is checked only against the passage's own count of the same thing ("three days" where
+            # it says "two-day"): "the two countries", "number-two market" are no quantities to find
+            if counts:
+                counted.append((token, following[0]))
         elif raw[0].isupper() and token not in _WH and token not in _STOPWORDS and (i > 0 or raw.isupper()):
             names.add(token)
         elif len(token) >= 3 and token not in _STOPWORDS:
@@ -116,7 +118,7 @@ def _terms(text: str, new: str | None = None) -> _Terms:
             runs.append(tuple(run))
         run = []
     return _Terms(frozenset(numbers), frozenset(names), frozenset(words), required, tuple(units), quotes, negated,
-                  runs=tuple(runs))
+                  runs=tuple(runs), counted=tuple(counted))
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,13 @@ class AlignmentJudge:
         context = said
         for s in unit:  # a name may stand a sentence earlier ("He said …") or in the title
             context = context | _words(f"{s.passage.chunk.title} {s.previous}")
-        matched = (sum(said.has(t) for t in terms.words) + sum(said.has(t) for t in terms.numbers)
-                   + sum(context.has_name(t) for t in terms.names))
-        coverage = matched / terms.size if terms.size else 1.0
+        # names and numbers are checked exactly (below); coverage weighs what is said of them. A fragment's question
+        # names are checked per answer, on the passage: the passage that names them is the one to prefer
+        matched, wanted = sum(said.has(t) for t in terms.words), len(terms.words)
+        if terms.fragment:
+            passages = _words(" ".join(f"{s.passage.chunk.title} {model_view(s.passage.chunk.text)[0]}" for s in unit))
+            matched, wanted = matched + sum(passages.has_name(t) for t in terms.names), wanted + len(terms.names)
+        coverage = matched / wanted if wanted else 1.0
         score = self.coverage_weight * coverage + (1 - self.coverage_weight) * self._similarity(text, unit)
         # two words in a row that the passages lack are likely a detail they do not give ("private jet")
         score -= _DETAIL_PENALTY * sum(1 for run in terms.runs for a, b in itertools.pairwise(run)
@@ -220,16 +226,22 @@ class AlignmentJudge:
 
     @staticmethod
     def _hard_failure(terms: _Terms, claim: str, unit: tuple[Source, ...], said: _Words, context: _Words) -> str:
-        missing = sorted(t for t in terms.numbers if not said.has(t))
-        missing += sorted(t for t in terms.required - terms.numbers if not said.has(t) and not context.has_name(t))
-        if not terms.fragment:
-            missing += sorted(t for t in terms.names - terms.required if not context.has_name(t))
+        # a fragment's question may name things the answer's sentence does not: those are checked per answer
+        checked = terms.required if terms.fragment else terms.numbers | terms.names
+        missing = sorted(t for t in checked & terms.numbers if not context.has(t))
+        missing += sorted(t for t in checked - terms.numbers if not context.has_name(t))
         if missing:
             return f"not in its passages: {', '.join(dict.fromkeys(missing))}"
         for number, noun in terms.units:
             holders = [s for s in unit if _words(s.text).has(number)]
             if holders and not any(_words(s.text).has(noun) for s in holders):
                 return f"{number} counts something else there than {noun}"
+        for value, noun in terms.counted:
+            for source in unit:
+                tokens = [normalise_token(r) for r in _TOKEN.findall(source.text)]
+                for i, token in enumerate(tokens):
+                    if _is_number(token) and token != value and any(stem(t) == stem(noun) for t in tokens[i + 1 : i + 3]):
+                        return f"its passage counts {token} {noun}, not {value}"
         for quote in terms.quotes:
             if not all(said.has(t) for t in quote):
                 return f"the quoted words are not in its passages: “{' '.join(quote)}”"

@@ -1,0 +1,70 @@
+"""Benchmark (not a test): re-run the answer checks on the drafts of an earlier `rag eval` run, without the model.
+
+    .venv/bin/python scripts/reverify.py RUN_DIR [--gold evals/gold.jsonl] [--index var/index/default]
+        [--min-support 0.5] [--min-topic-share 0.5] [--words-only]
+
+The run's predictions keep each question's draft and the ids of the passages shown; the checks are
+deterministic given those, so a change to `rag.verify` or its judge can be measured on the same
+drafts in seconds. Prints the headline metrics and the questions whose verdict changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def main() -> None:
+    """Re-verify every draft of RUN_DIR and score the new answers."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--gold", type=Path, default=Path("evals/gold.jsonl"))
+    parser.add_argument("--index", type=Path, default=Path("var/index/default"))
+    parser.add_argument("--min-support", type=float, default=0.5)
+    parser.add_argument("--min-topic-share", type=float, default=0.5)
+    parser.add_argument("--words-only", action="store_true", help="the judge without MiniLM")
+    parser.add_argument("--wrong", action="store_true", help="also list every question scored wrong")
+    args = parser.parse_args()
+
+    from evals.command import format_metrics
+    from evals.gold import load_gold
+    from evals.runner import score, summary
+    from rag import store
+    from rag.claims.align import AlignmentJudge
+    from rag.embedders import embedder_for
+    from rag.render import answer_dict
+    from rag.types import Answer, Passage
+    from rag.verify import verify
+
+    loaded = store.load(args.index)
+    chunks = {c.id: c for c in loaded.chunks}
+    judge = AlignmentJudge(None if args.words_only else embedder_for(loaded, Path("var/models"), print),
+                           min_score=args.min_support)
+    gold = {q.id: q for q in load_gold(args.gold)}
+    results = []
+    for line in (args.run / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
+        old = json.loads(line)
+        shown = [Passage(chunks[r["chunk_id"]], r["score"], i) for i, r in enumerate(old["retrieved"], start=1)]
+        if not old["draft"]:  # abstained before the model was asked (score floor)
+            new = old
+        else:
+            v = verify(old["question"], shown, old["draft"], judge, min_topic_share=args.min_topic_share)
+            answer = Answer(old["question"], "Not in the documents." if v.abstained else v.text, v.citations,
+                            tuple(shown), old["model"], v.abstained, v.warnings, old["timings_ms"], old["draft"],
+                            old["usage"], v.claims)
+            new = answer_dict(answer)
+        result = score(gold[old["id"]], new)
+        before = score(gold[old["id"]], old)
+        if (result.correct, result.truth) != (before.correct, before.truth):
+            print(f"{old['id']}: {before.truth:+d} -> {result.truth:+d}  {new['answer'][:70]!r}  "
+                  f"{'; '.join(new['warnings'])[:120]}")
+        elif args.wrong and result.truth < 1 and (result.truth or gold[old["id"]].answerable):
+            print(f"{old['id']}: {result.truth:+d}  {old['draft'][:50]!r} -> {new['answer'][:50]!r}  "
+                  f"{'; '.join(new['warnings'])[:110]}")
+        results.append(result)
+    print(format_metrics(summary(results)))
+
+
+if __name__ == "__main__":
+    main()
