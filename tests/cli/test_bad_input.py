@@ -118,8 +118,8 @@ def test_a_question_beyond_the_context_window_is_refused_before_the_model(work):
     with StubServer(openai_stream("never sent")) as server:
         run = rag("ask", LONG, "--index", "ix", *STUB, "--base-url", f"{server.url}/v1", cwd=work)
     assert server.seen == []
-    message = ("rag: error: the question is too long for openai:stub: with no passages the prompt needs 40044 tokens "
-               "and the model's context leaves 4000")
+    message = ("rag: error: the question is too long for openai:stub: with no passages the prompt needs 40080 tokens "
+               "and the model's context leaves 3840")
     assert run.err == message + "\n"
     observe("cli:ask-long", Row(CLI, "`rag ask` with a question of 40,000 words (80 kB)", *refused(run, work, before)),
             (f"exit 2; {KEPT}", message))
@@ -142,7 +142,7 @@ def test_control_characters_and_terminal_colours_are_dropped_from_a_question(wor
     given = f"`rag ask --json` with `\\x01`, `\\x1f`, `\\x7f`, a tab and ANSI colours (`\\x1b[31m`) around `{CATL}`"
     observe("cli:ask-control", Row(CLI, given, answered(run, server), ""),
             ("exit 0; asked `Who is the chairman of CATL?`; the model saw `Question: Who is the chairman of CATL?`; "
-             "answered `Zeng Yuqun [1]` citing 004_93dc4c72c663ac72:1", ""))
+             "answered `Zeng Yuqun [2]` citing 004_93dc4c72c663ac72:0", ""))
 
 
 def ranked(run: Run) -> str:
@@ -166,7 +166,7 @@ def test_a_question_in_another_script_is_searched(work, key, question, rank):
                                    "citing nothing", "no passage is close enough to the question (best score 0.24 < 0.25)"),
     ("ask-mixed", MIXED, "That Tesla's development in China is a successful example of US-China cooperation",
      f"exit 0; asked `{MIXED}`; the model saw `Question: {MIXED}`; answered `That Tesla's development in China is a "
-     f"successful example of US-China cooperation [4]` citing {LI_QIANG}", ""),
+     f"successful example of US-China cooperation [4].` citing {LI_QIANG}", ""),
 ])
 def test_a_question_in_another_script_is_answered(work, key, question, reply, expected, warnings):
     with StubServer(openai_stream(reply)) as server:

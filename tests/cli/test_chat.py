@@ -39,9 +39,9 @@ def test_a_follow_up_is_rewritten_searched_for_and_answered_with_citations(tmp_p
     assert asked(server) == [f"Question: {CATL}", f"Question: {REWRITTEN}"]
     assert result.err == f"rag: (searched for: {REWRITTEN})\n"
     first, first_sources, second, second_sources, end = result.out.split("\n\n")
-    assert (first, second, end) == ("Zeng Yuqun [1]", "Tuesday [1]", "")
-    for sources in (first_sources, second_sources):
-        assert sources.startswith("[1] ") and sources.splitlines()[0].endswith(f"({CATL_ARTICLE})")
+    assert (first, second, end) == ("Zeng Yuqun [2]", "Tuesday [1]", "")
+    for marker, sources in (("[2] ", first_sources), ("[1] ", second_sources)):
+        assert sources.startswith(marker) and sources.splitlines()[0].endswith(f"({CATL_ARTICLE})")
     assert "“On Tuesday, Musk reportedly had a meeting with Zeng Yuqun" in second_sources
 
 
@@ -53,7 +53,7 @@ def test_reset_forgets_the_conversation_and_quit_ends_the_chat(tmp_path, seed_in
     assert result.err == "rag: conversation cleared\n"
     # unrewritten, the question ranks the passage that answers it third instead of first
     assert [block for block in result.out.split("\n\n") if not block.startswith("[")] == [
-        "Zeng Yuqun [1]", "Tuesday [3]", ""]
+        "Zeng Yuqun [2]", "Tuesday [3]", ""]
 
 
 def test_a_failed_question_is_reported_and_the_chat_goes_on_without_it(tmp_path, seed_index):
@@ -68,4 +68,4 @@ def test_a_failed_question_is_reported_and_the_chat_goes_on_without_it(tmp_path,
         'rag: error: the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"\n'
         f"rag: (searched for: {REWRITTEN})\n")
     assert [block for block in result.out.split("\n\n") if not block.startswith("[")] == [
-        "Zeng Yuqun [1]", "Tuesday [1]", ""]
+        "Zeng Yuqun [2]", "Tuesday [1]", ""]
