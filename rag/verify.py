@@ -8,8 +8,8 @@
    ones that do. A claim no passage supports is removed with a warning that names it.
 4. No supported claim left -> abstain. A "how many / how much" question needs a quantity in its answer.
 5. The question must be about what the supporting passages are about: all of its names and numbers
-   (false premises: "what did Musk tell Xi?"), and for a short extracted answer a share of its other
-   topic words.
+   (false premises: "what did Musk tell Xi?") and a share of its other topic words (a true sentence from
+   a passage about something else answers nothing).
 """
 
 from __future__ import annotations
@@ -125,10 +125,10 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
         lacking = ", ".join(evidence.missing(about))
         return _abstain(*warnings, f"withdrew an answer whose passage does not mention what was asked about ({lacking})",
                         claims=claims)
-    short = len(drafts) == 1 and len(_TOKEN.findall(drafts[0].text)) <= FRAGMENT_WORDS  # an extracted answer
+    short = len(drafts) == 1 and len(_TOKEN.findall(drafts[0].text)) <= FRAGMENT_WORDS  # an extracted answer: no "."
     topic = topic_terms(question)
     topic_missing = evidence.missing(topic)
-    if short and topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
+    if topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
         lacking = ", ".join(topic_missing)
         return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {lacking})",
                         claims=claims)

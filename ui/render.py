@@ -13,7 +13,7 @@ import re
 
 from rag.conversation import Rewrite
 from rag.grounding import key_terms, normalise_token
-from rag.render import supporting_sentence
+from rag.render import support_spans, supporting_sentence
 from rag.types import Answer, Passage
 
 CURSOR = "▍"
@@ -68,7 +68,8 @@ def sources_html(answer: Answer, message: int) -> str:
             f'<div class="rag-source" id="{anchor(message, citation.marker)}">'
             f'<div class="rag-source-head"><b>[{citation.marker}]</b> {_e(chunk.title)}{date} · '
             f'<code>{_e(chunk.article_id)}</code></div>'
-            f'<blockquote class="rag-passage">{highlight(chunk.text, answer.text)}</blockquote></div>')
+            f'<blockquote class="rag-passage">{highlight(chunk.text, answer.text, support_spans(answer, citation.marker))}'
+            '</blockquote></div>')
     return f'<div class="rag-sources">{"".join(blocks)}</div>' if blocks else ""
 
 
@@ -81,8 +82,18 @@ def closest_html(passages: tuple[Passage, ...] | list[Passage]) -> str:
     return f'<details class="rag-closest"><summary>Closest passages (none states the answer)</summary><ol>{items}</ol></details>'
 
 
-def highlight(passage: str, answer_text: str) -> str:
-    """The passage, escaped, with the sentence that supports the answer and the answer's words marked."""
+def highlight(passage: str, answer_text: str, spans: list[tuple[int, int]] | None = None) -> str:
+    """The passage, escaped, with the sentences that support the answer's claims (`spans`, offsets in the passage;
+    else the one holding most of the answer's words) and the answer's words marked."""
+    if spans:
+        pieces, last = [], 0
+        for start, end in spans:
+            if start < last:  # overlapping spans: the earlier mark already covers it
+                continue
+            pieces += [_e(passage[last:start]), '<mark class="rag-support">', _mark_terms(passage[start:end], answer_text),
+                       "</mark>"]
+            last = end
+        return "".join(pieces) + _e(passage[last:])
     sentence = supporting_sentence(passage, answer_text, width=10_000)
     # supporting_sentence folds runs of whitespace into one space: match any run back in the passage
     found = re.search(r"\s+".join(map(re.escape, sentence.split())), passage) if sentence.strip() else None

@@ -19,8 +19,10 @@ def test_both_pipelines_are_timed_in_one_run(tmp_path, backend):
     assert lines[0].startswith(f"rag bench speed: {ROOT / 'seeds'}, 2 questions (+1 warm-up), model local, ")
     assert lines[1].split() == ["rag", "LangChain", "recipe", "ratio"]
     assert lines[2].split() == ["passages", "indexed", "51", "28"]  # our 128-token chunks; its 1,000 characters
-    assert [line.split()[0] for line in lines[3:12]] == ["index", "passages/s", "peak", "peak", "retrieval", "first",
-                                                         "total", "prompt", "model"]
+    assert [line.split()[0] for line in lines[3:13]] == ["index", "passages/s", "peak", "peak", "retrieval", "first",
+                                                         "total", "answer", "prompt", "model"]
+    checks = next(line for line in lines if line.startswith("answer checks p50 / p95"))
+    assert checks.split()[-1] == "none" and checks.split()[8] == "ms"  # rag's check time; the recipe has no checks
     assert lines[-1].startswith("rag: sentence-transformers/all-MiniLM-L6-v2@onnx-qint8, IndexFlatIP, dense retrieval")
     report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
     assert report["questions"] == ["Which rival Chinese automaker has rolled out software similar to FSD?",

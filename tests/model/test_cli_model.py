@@ -19,7 +19,10 @@ def test_ask_json_answers_with_the_right_citation(tmp_path, seed_index, backend)
     assert [c["doc_id"] for c in data["citations"]] == ["002_9ad4130286e12838"]
     assert data["model"] == "local:qwen2.5-coder-0.5b"
     assert len(data["retrieved"]) == 4
-    assert set(data["timings_ms"]) == {"retrieve", "first_token", "generate", "total"}
+    assert set(data["timings_ms"]) == {"retrieve", "first_token", "generate", "check", "total"}
+    [claim] = data["claims"]
+    assert claim["supported"] and claim["markers"] == [data["citations"][0]["marker"]]
+    assert claim["support"][0]["sentence"] in data["citations"][0]["text"]
 
 
 def test_ask_text_prints_the_answer_and_its_source(tmp_path, seed_index, backend):
