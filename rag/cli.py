@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import get_args
 
 from rag import __version__
-from rag.config import EmbedderChoice, Settings, load_settings
+from rag.config import AnswerStyle, EmbedderChoice, Settings, load_settings
 from rag.errors import IndexMissingError, InputError, RagError
 
 DEFAULT_SOURCES = Path("seeds")
@@ -433,7 +433,7 @@ def _retrieval_flag(p: argparse.ArgumentParser) -> None:
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
     _retrieval_flag(p)
-    p.add_argument("--answer-style", dest="answer_style", choices=["auto", "short", "sentences"],
+    p.add_argument("--answer-style", dest="answer_style", choices=get_args(AnswerStyle),
                    help="short extractions or cited sentences; auto (default) picks per model (env RAG_ANSWER_STYLE)")
     p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf, "
                                    "openai:MODEL, anthropic:MODEL (env RAG_MODEL)")

@@ -17,6 +17,7 @@ from rag.errors import InputError
 
 CONFIG_FILE = "rag.toml"
 EmbedderChoice = Literal["auto", "minilm", "minilm-int8"]  # `typing.get_args` gives the CLI its choices
+AnswerStyle = Literal["auto", "short", "sentences"]
 
 
 class Settings(BaseModel):
@@ -34,7 +35,7 @@ class Settings(BaseModel):
     context_tokens: int = Field(4096, ge=512, le=131072)
     # short: a few extracted words (the 0.5B); sentences: concise sentences each ending in its [n];
     # auto: chosen per model from measurements (README, "Answer style")
-    answer_style: Literal["auto", "short", "sentences"] = "auto"
+    answer_style: AnswerStyle = "auto"
     max_tokens: int | None = Field(None, ge=16, le=4096)  # longest draft; default by style: 96 short, 256 sentences
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)

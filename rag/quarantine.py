@@ -28,7 +28,7 @@ _INSTRUCTION = re.compile(
     r"\b(?:report|say|state|tell|answer|respond|claim|write|mention|reply|confirm)",
     re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
-_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
+INLINE_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")  # a marker with its leading space
 ABSTENTION = "not in the documents"  # our own abstention sentence (rag.prompting.NOT_IN_DOCUMENTS), lower-cased
 _SAFE = str.maketrans({"<": "‹", ">": "›", "|": "¦", "[": "(", "]": ")"})
 
@@ -56,6 +56,6 @@ def model_view(text: str) -> tuple[str, int]:
             cut += 1
             kept.append("\n" if sentence.endswith("\n") else " ")
             continue
-        kept.append(_MARKER.sub("", sentence))
+        kept.append(INLINE_MARKER.sub("", sentence))
     view = re.sub(r"[ \t]+", " ", "".join(kept))
     return re.sub(r"\n\s*\n\s*(\n\s*)+", "\n\n", view).strip(), cut

@@ -122,7 +122,7 @@ def main() -> None:
             results[f"model@{threshold}"] = [p >= threshold for p in p_yes]
         results["align+model@0.5"] = [a and p >= 0.5 for a, p in zip(results["align"], p_yes, strict=True)]
         print(f"model judge: {model_ms:.0f} ms per claim")
-    print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, pairs)")
+    print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, clauses)")
     for name, accepted in results.items():
         s = scores(accepted, rows)
         print(f"{name:18} precision {s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}  "

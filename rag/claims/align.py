@@ -1,14 +1,16 @@
 """The default support judge: a claim against the sentences of its passages.
 
-A claim is supported by one sentence, or two joined (a claim may combine two facts), when
-- its numbers occur in those sentences, and a number's unit ("1.7 million cars") stands in the
-  sentence that has the number (cars sold are not employees);
-- its names occur in those sentences' passages (a pronoun's name may be a sentence away);
-- its quoted words occur in those sentences, and a statement it attributes is attributed to the same
+A claim is supported by a sentence when
+- its names and its numbers written in digits occur in that sentence, the one before it (a pronoun's
+  name may be a sentence away) or the title; a number's unit ("1.7 million cars") stands beside it
+  (cars sold are not employees), and a number word does not contradict the sentence's own count;
+- its quoted words occur in the sentence, and a statement it attributes is attributed to the same
   speaker there (`rag.claims.speakers`);
-- it does not deny what the sentence states, or state what the sentence denies;
-- and its support score is high enough: the share of its content words the sentences hold, blended
-  with MiniLM's cosine between the claim and the sentences (paraphrase shares few words).
+- it does not deny what the sentence states, or state what a negation there governs;
+- and its support score is high enough: the share of its content words the sentence holds, blended
+  with MiniLM's cosine between claim and sentence (paraphrase shares few words), less a penalty for
+  each two adjacent words the passage lacks (an added detail).
+A claim that joins two facts is supported when each clause is, each by a sentence of its own.
 
 A short extracted answer ("Baidu") says nothing alone: it is judged as the question and the answer
 together, and the answer's own words must all be in the sentences. That keeps the checks that made
@@ -105,10 +107,11 @@ def _terms(text: str, new: str | None = None) -> _Terms:
             names.add(token)
         elif len(token) >= 3 and token not in _STOPWORDS:
             words.add(token)
-    required = frozenset(_terms(new).numbers | _terms(new).names | _terms(new).words) if new is not None else frozenset()
+    answer = _terms(new) if new is not None else None
+    required = answer.numbers | answer.names | answer.words if answer else frozenset()
     quotes = tuple(tuple(normalise_token(t) for t in _TOKEN.findall(q)) for q in _QUOTE.findall(text)
                    if len(_TOKEN.findall(q)) >= 3)
-    negated = any(t in _NEGATION or t.endswith("n't") for t in tokens)
+    negated = any(_is_negation(t) for t in tokens)
     runs, run = [], []
     for token in [*tokens, ""]:
         if len(token) >= 3 and token not in _STOPWORDS and not _is_number(token):
@@ -149,15 +152,19 @@ def _words(text: str) -> _Words:
     return _Words.of(text)
 
 
+def _is_negation(token: str, words: frozenset[str] = _NEGATION) -> bool:
+    return token in words or token.endswith("n't")
+
+
 def _negated(text: str, words: frozenset[str] = _NEGATION) -> bool:
-    return any(t in words or t.endswith("n't") for t in (normalise_token(r) for r in _TOKEN.findall(text)))
+    return any(_is_negation(normalise_token(r), words) for r in _TOKEN.findall(text))
 
 
 def _denies(sentence: str, words: frozenset[str]) -> bool:
     """Whether a negation in `sentence` governs one of `words` (one of the six words after it)."""
     tokens = [normalise_token(r) for r in _TOKEN.findall(sentence)]
     stems = {stem(w) for w in words}
-    return any((t in _NEGATION or t.endswith("n't")) and any(stem(n) in stems for n in tokens[i + 1 : i + 7])
+    return any(_is_negation(t) and any(stem(n) in stems for n in tokens[i + 1 : i + 7])
                for i, t in enumerate(tokens))
 
 
@@ -166,12 +173,9 @@ class AlignmentJudge:
 
     name = "alignment"
 
-    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.5, coverage_weight: float = 0.5,
-                 min_fragment_score: float = 0.0):
+    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.5, coverage_weight: float = 0.5):
         self.embedder = embedder
         self.min_score = min_score
-        # a fragment's fit to the question is checked per answer (rag.verify: names, topic words)
-        self.min_fragment_score = min_fragment_score
         self.coverage_weight = coverage_weight if embedder is not None else 1.0
         self._vectors: dict[str, np.ndarray] = {}
 
@@ -220,7 +224,9 @@ class AlignmentJudge:
         reason = self._hard_failure(terms, claim, unit, said, context)
         if reason:
             return Judgement(False, score, unit, reason)
-        if score < (self.min_fragment_score if terms.fragment else self.min_score):
+        # a fragment's fit to its question is checked per answer (rag.verify: names, topic words); only added
+        # details can sink its score below zero
+        if score < (0.0 if terms.fragment else self.min_score):
             return Judgement(False, score, unit, f"support score {score:.2f} is too low")
         return Judgement(True, score, unit)
 

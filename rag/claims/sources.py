@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from rag.quarantine import model_view
+from rag.quarantine import INLINE_MARKER, model_view
 from rag.sentences import split_sentences
 from rag.types import Passage, Support
-
-_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class Source:
 
 
 def _folded(text: str) -> str:
-    return " ".join(_MARKER.sub("", text).split())
+    return " ".join(INLINE_MARKER.sub("", text).split())
 
 
 def sources_of(passages: list[Passage]) -> list[Source]:

@@ -3,7 +3,8 @@
 A claim that puts Musk's words in the premier's mouth has every word in the passage; only the
 speaker is wrong. So when both the claim and the sentence that supports it attribute a statement,
 the claim's speaker must be among the sentence's speakers (a pronoun speaker, "he said", is the
-first name of the sentence before).
+speaker of the sentence before, else its first name); when the sentence names no speaker that way,
+the claimed one must at least be named in it.
 """
 
 from __future__ import annotations
