@@ -203,3 +203,11 @@ def test_a_real_abstention_lists_the_closest_passages(assistant):
     assert_inert(out)
     assert out.startswith('<div class="rag-answer rag-abstained">Not in the documents.</div><details class="rag-closest">')
     assert out.count("<li>") == min(3, len(answer.passages)) > 0
+
+
+def test_highlight_marks_every_claims_supporting_sentence_by_offset():
+    text = "Musk met Li on Sunday. Tesla partnered with Baidu. Shares rose <b>6%</b>."
+    out = highlight(text, "Musk met Li [1]. Shares rose 6% [1].", [(0, 22), (51, len(text))])
+    assert out == ('<mark class="rag-support"><strong>Musk</strong> <strong>met</strong> <strong>Li</strong> on '
+                   'Sunday.</mark> Tesla partnered with Baidu. <mark class="rag-support"><strong>Shares'
+                   '</strong> <strong>rose</strong> &lt;b&gt;<strong>6</strong>%&lt;/b&gt;.</mark>')

@@ -1,0 +1,35 @@
+"""Answer style: which prompt and draft length each model gets, and how a bad style is refused."""
+
+import pytest
+
+from rag.config import load_settings
+from rag.errors import InputError
+from rag.prompting import MAX_TOKENS, SYSTEM, SYSTEM_SENTENCES, build_messages, resolve_style
+
+
+@pytest.mark.parametrize(("style", "model", "expected"), [
+    ("auto", "local", "short"),
+    ("auto", "local:qwen2.5-coder-0.5b", "short"),
+    ("auto", "local:qwen2.5-coder-1.5b", "sentences"),
+    ("auto", "openai:gpt-4o-mini", "sentences"),
+    ("auto", "anthropic:claude-haiku-4-5", "sentences"),
+    ("sentences", "local", "sentences"),
+    ("short", "openai:qwen", "short"),
+])
+def test_auto_picks_the_measured_style_per_model_and_a_chosen_style_wins(style, model, expected):
+    assert resolve_style(style, model) == expected
+    assert (MAX_TOKENS["short"], MAX_TOKENS["sentences"]) == (96, 256)
+
+
+def test_the_sentences_prompt_asks_for_a_marker_per_sentence_and_our_abstention():
+    system = build_messages("Q?", [], "sentences")[0]["content"]
+    assert system == SYSTEM_SENTENCES and "like [2]" in system and "reply exactly: Not in the documents." in system
+    assert build_messages("Q?", [])[0]["content"] == SYSTEM
+
+
+def test_a_bad_style_is_a_setting_error_naming_it(monkeypatch):
+    monkeypatch.setenv("RAG_ANSWER_STYLE", "essay")
+    with pytest.raises(InputError, match=r"^bad setting \(answer_style: Input should be 'auto', 'short' or 'sentences'\)$"):
+        load_settings()
+    monkeypatch.setenv("RAG_ANSWER_STYLE", "sentences")
+    assert (load_settings().answer_style, load_settings().max_tokens) == ("sentences", None)
