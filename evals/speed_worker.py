@@ -44,7 +44,7 @@ def run_rag(job: dict) -> dict:
     from rag.claims.align import AlignmentJudge
     from rag.embedders import open_embedder, resolve
     from rag.hybrid import HybridRetriever
-    from rag.prompting import MAX_TOKENS, resolve_style
+    from rag.prompting import MAX_TOKENS, resolve_quote, resolve_style
     from rag.retrieval import DenseRetriever
 
     started = time.perf_counter()
@@ -61,6 +61,7 @@ def run_rag(job: dict) -> dict:
     style = resolve_style(job["answer_style"], backend.name)
     assistant = Assistant(retriever, backend, AssistantSettings(
         top_k=job["top_k"], score_floor=job["score_floor"], answer_style=style,
+        quote=resolve_quote(job.get("quote"), backend.name),
         params=GenerationParams(max_tokens=job["max_tokens"] or MAX_TOKENS[style])),
         AlignmentJudge(embedder, min_score=job["min_support"]))
     return {**built, "model_load_s": model_load_s, **_answer_all(assistant.answer, job["questions"])}

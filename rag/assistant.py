@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from rag.backends import ChatBackend, GenerationParams
 from rag.claims.judge import SupportJudge
+from rag.claims.quotes import quote_answer
 from rag.errors import InputError
 from rag.prompting import NOT_IN_DOCUMENTS, build_messages
 from rag.retrieval import Retriever
@@ -28,6 +29,7 @@ class AssistantSettings:
     min_anchor_share: float = 1.0  # share of the question's names/numbers the cited passage must mention
     min_topic_share: float = 0.5  # share of the question's other topic words it must contain
     answer_style: str = "short"  # short | sentences (rag.prompting.resolve_style chooses for "auto")
+    quote: bool = False  # answer in the passages' own sentences (rag.claims.quotes)
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
@@ -82,6 +84,8 @@ class Assistant:
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
         checking = time.perf_counter()
         verdict = verify(question, shown, draft, self.judge, self.settings.min_anchor_share, self.settings.min_topic_share)
+        if self.settings.quote:
+            verdict = quote_answer(question, verdict, shown, getattr(self.judge, "embedder", None))
         timings["check"] = _ms(checking)
         if verdict.abstained:
             return self._result(question, shown, draft, timings, started, abstained=verdict.warnings, usage=usage,

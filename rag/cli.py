@@ -106,7 +106,7 @@ def _assistant(settings: Settings):
     from rag.backends import GenerationParams
     from rag.backends.registry import BackendOptions, open_backend
     from rag.claims.align import AlignmentJudge
-    from rag.prompting import MAX_TOKENS, resolve_style
+    from rag.prompting import MAX_TOKENS, resolve_quote, resolve_style
 
     retriever = _retriever(settings)
     backend = open_backend(settings.model, BackendOptions(
@@ -116,6 +116,7 @@ def _assistant(settings: Settings):
     return Assistant(retriever, backend, AssistantSettings(
         top_k=settings.top_k, score_floor=settings.score_floor, min_anchor_share=settings.min_anchor_share,
         min_topic_share=settings.min_topic_share, answer_style=style,
+        quote=resolve_quote(settings.quote, backend.name),
         params=GenerationParams(max_tokens=settings.max_tokens or MAX_TOKENS[style])), judge)
 
 
@@ -184,7 +185,7 @@ def cmd_eval(args, settings: Settings) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"var/evals/{stamp}-{model.replace(':', '-').replace('/', '_')}")
     chosen = settings.model_dump(include={"top_k", "score_floor", "min_anchor_share", "min_topic_share", "max_tokens",
-                                          "context_tokens", "retrieval", "answer_style", "min_support"})
+                                          "context_tokens", "retrieval", "answer_style", "quote", "min_support"})
     report = evaluate(questions, ask, out, run_meta(Path(args.gold), model, chosen, manifest, note), judge=assistant.judge)
     print(format_metrics(report["metrics"]))
     if note:
@@ -277,7 +278,7 @@ def cmd_bench_speed(args, settings: Settings) -> int:
     job = {"corpus": str(corpus), "questions": questions, "model": settings.model, "models_dir": str(settings.models_dir),
            "context_tokens": settings.context_tokens, "embedder": settings.embedder, "retrieval": settings.retrieval,
            "top_k": settings.top_k, "score_floor": settings.score_floor, "max_tokens": settings.max_tokens,
-           "answer_style": settings.answer_style, "min_support": settings.min_support}
+           "answer_style": settings.answer_style, "quote": settings.quote, "min_support": settings.min_support}
     out = Path(args.out or f"var/bench/runs/speed-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
     report = run(job, out, _say)
     ours = report["rag"]
@@ -435,6 +436,8 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     _retrieval_flag(p)
     p.add_argument("--answer-style", dest="answer_style", choices=get_args(AnswerStyle),
                    help="short extractions or cited sentences; auto (default) picks per model (env RAG_ANSWER_STYLE)")
+    p.add_argument("--quote", action=argparse.BooleanOptionalAction, default=None,
+                   help="give a sentence answer in the articles' own sentences (default: for local models; env RAG_QUOTE)")
     p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf, "
                                    "openai:MODEL, anthropic:MODEL (env RAG_MODEL)")
     p.add_argument("--base-url", dest="base_url", metavar="URL",
@@ -537,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         flags = {k: getattr(args, k, None)
-                 for k in ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style")}
+                 for k in ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote")}
         return args.run(args, load_settings(flags))
     except RagError as exc:
         if os.environ.get("RAG_DEBUG") == "1":

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     # short: a few extracted words (the 0.5B); sentences: concise sentences each ending in its [n];
     # auto: chosen per model from measurements (README, "Answer style")
     answer_style: AnswerStyle = "auto"
+    # a checked sentence answer given in the articles' own sentences (rag.claims.quotes); None: local models only
+    quote: bool | None = None
     max_tokens: int | None = Field(None, ge=16, le=4096)  # longest draft; default by style: 96 short, 256 sentences
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)

@@ -1,11 +1,13 @@
 """Benchmark (not a test): re-run the answer checks on the drafts of an earlier `rag eval` run, without the model.
 
     .venv/bin/python scripts/reverify.py RUN_DIR [--gold evals/gold.jsonl] [--index var/index/default]
-        [--min-support 0.5] [--min-topic-share 0.5] [--words-only]
+        [--min-support 0.5] [--min-topic-share 0.5] [--words-only] [--quotes]
 
 The run's predictions keep each question's draft and the ids of the passages shown; the checks are
 deterministic given those, so a change to `rag.verify` or its judge can be measured on the same
-drafts in seconds. Prints the headline metrics and the questions whose verdict changed.
+drafts in seconds. `--quotes` renders the answers in the passages' own sentences, as the setting `quote`
+does (`rag.claims.quotes`), so one run's drafts measure both renderings.
+Prints the headline metrics and the questions whose verdict changed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main() -> None:
     parser.add_argument("--min-topic-share", type=float, default=0.5)
     parser.add_argument("--words-only", action="store_true", help="the judge without MiniLM")
     parser.add_argument("--wrong", action="store_true", help="also list every question scored wrong")
+    parser.add_argument("--quotes", action="store_true", help="answer in the passages' own sentences")
+    parser.add_argument("--out", type=Path, help="also write the new predictions.jsonl into this folder")
     args = parser.parse_args()
 
     from evals.command import format_metrics
@@ -32,6 +36,7 @@ def main() -> None:
     from evals.runner import score, summary
     from rag import store
     from rag.claims.align import AlignmentJudge
+    from rag.claims.quotes import quote_answer
     from rag.embedders import embedder_for
     from rag.render import answer_dict
     from rag.types import Answer, Passage
@@ -50,6 +55,8 @@ def main() -> None:
             new = old
         else:
             v = verify(old["question"], shown, old["draft"], judge, min_topic_share=args.min_topic_share)
+            if args.quotes:
+                v = quote_answer(old["question"], v, shown, judge.embedder)
             answer = Answer(old["question"], "Not in the documents." if v.abstained else v.text, v.citations,
                             tuple(shown), old["model"], v.abstained, v.warnings, old["timings_ms"], old["draft"],
                             old["usage"], v.claims)
@@ -64,6 +71,10 @@ def main() -> None:
                   f"{'; '.join(new['warnings'])[:110]}")
         results.append(result)
     print(format_metrics(summary(results)))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "predictions.jsonl").write_text(
+            "".join(json.dumps({"id": r.gold.id, **r.prediction}, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import pytest
 
 from rag.config import load_settings
 from rag.errors import InputError
-from rag.prompting import MAX_TOKENS, SYSTEM, SYSTEM_SENTENCES, build_messages, resolve_style
+from rag.prompting import MAX_TOKENS, SYSTEM, SYSTEM_SENTENCES, build_messages, resolve_quote, resolve_style
 
 
 @pytest.mark.parametrize(("style", "model", "expected"), [
@@ -33,3 +33,23 @@ def test_a_bad_style_is_a_setting_error_naming_it(monkeypatch):
         load_settings()
     monkeypatch.setenv("RAG_ANSWER_STYLE", "sentences")
     assert (load_settings().answer_style, load_settings().max_tokens) == ("sentences", None)
+
+
+@pytest.mark.parametrize(("quote", "model", "expected"), [
+    (None, "local", True),
+    (None, "local:qwen2.5-coder-1.5b", True),
+    (None, "openai:gpt-4o-mini", False),
+    (None, "anthropic:claude-haiku-4-5", False),
+    (False, "local", False),
+    (True, "openai:qwen", True),
+])
+def test_quoting_defaults_to_local_models_and_a_chosen_value_wins(quote, model, expected):
+    assert resolve_quote(quote, model) is expected
+
+
+def test_quote_is_a_setting_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RAG_QUOTE", "false")
+    assert load_settings().quote is False
+    monkeypatch.setenv("RAG_QUOTE", "perhaps")
+    with pytest.raises(InputError, match=r"^bad setting \(quote: Input should be a valid boolean"):
+        load_settings()

@@ -1,0 +1,82 @@
+"""Answers in the articles' own words: each checked sentence claim replaced by the sentences that support it.
+
+A small model asked to extract copies or paraphrases a sentence when the question wants more than a
+name ("What happened…", "Why…"). Its paraphrase is where it goes wrong (a subject swapped, a reason
+invented), and one sentence rarely holds a complete answer. So with the setting `quote`, once the claims
+are checked (`rag.verify`), the answer becomes the sentences that support its claims, then the sentences
+near them (two either side, in the same passage) nearest the question by MiniLM cosine (full sentences
+of the story only: no headline, caption or newsletter plug), up to three sentences in all, passage by
+passage in the order they stand in the article. Every quoted sentence is a claim supported by itself.
+A short extraction ("Baidu") stays as it is: the sentence behind it is already shown with its source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from rag.claims.align import FRAGMENT_WORDS
+from rag.claims.sources import Source, sources_of
+from rag.embedding import Embedder
+from rag.grounding import _TOKEN
+from rag.types import Citation, Claim, Passage
+
+MAX_QUOTED = 3  # sentences in a quoted answer, as many as the sentences style asks of a model
+WINDOW = 2  # context comes from at most this many sentences either side of a supporting one (measured: README)
+# what scrapers keep besides the story: newsletter plugs, bylines, "read more" lines. Never quoted as context
+# requests for comment and bylines ("Benzinga - by Anan Ashraf, Benzinga Editor.") are the newsroom's, not the story's
+_BOILERPLATE = re.compile(r"\b(sign up|newsletter|subscribe|editor[’']s note|click here|read more|follow us|"
+                          r"all rights reserved|contributed to this report|reached out to|request for comment|"
+                          r"(declined|did not respond|could not be reached) (to|for) comment|reporting by|editing by)\b"
+                          r"|^\W*(by|photo|image)\b|\bby (?-i:[A-Z])[\w.]+ (?-i:[A-Z])[\w.]+,[^.]*\b(editor|reporter|writer|"
+                          r"correspondent)\b", re.IGNORECASE)
+_STATEMENT_END = ('.', '!', '?', '"', '”', '’', "'")
+
+
+def _statement(source: Source) -> bool:
+    """A full sentence of the story: not a headline or caption (no final punctuation), nor boilerplate."""
+    return (source.text.rstrip().endswith(_STATEMENT_END) and len(_TOKEN.findall(source.text)) >= 6
+            and not _BOILERPLATE.search(source.text))
+
+
+def _key(source: Source) -> tuple[int, int]:
+    return source.marker, source.start
+
+
+def quote_answer(question: str, verdict, passages: list[Passage], embedder: Embedder | None,
+          limit: int = MAX_QUOTED):
+    """The verdict (`rag.verify.Verdict`) with its sentence claims replaced by the passages' own sentences.
+
+    Unchanged when it abstained or its answer is one short extraction. Without an embedder only the
+    supporting sentences are quoted.
+    """
+    kept = [c for c in verdict.claims if c.supported]
+    if verdict.abstained or not kept:
+        return verdict
+    if len(kept) == 1 and len(_TOKEN.findall(kept[0].text)) <= FRAGMENT_WORDS:
+        return verdict
+    sources = sources_of(passages)
+    by_offset = {(s.marker, s.passage.chunk.start + s.start): s for s in sources}
+    chosen: list[Source] = []
+    for claim in kept:
+        for support in claim.support:
+            source = by_offset.get((support.marker, support.start))
+            if source is not None and source not in chosen:
+                chosen.append(source)
+    chosen = chosen[:limit]
+    markers = {s.marker for s in chosen}
+    position = {_key(s): i for i, s in enumerate(sources)}
+    near = {i for s in chosen for i in range(position[_key(s)] - WINDOW, position[_key(s)] + WINDOW + 1)}
+    others = [s for i, s in enumerate(sources)
+              if i in near and s.marker in markers and s not in chosen and _statement(s)]
+    if embedder is not None and others and len(chosen) < limit:
+        question_vector = embedder.embed_query(question)
+        similarity = embedder.embed_documents([s.text for s in others]) @ question_vector
+        chosen += [others[i] for i in np.argsort(-similarity, kind="stable")[: limit - len(chosen)]]
+    chosen.sort(key=_key)
+    claims = tuple(Claim(s.text, (s.marker,), True, 1.0, (s.support(),)) for s in chosen)
+    text = " ".join(f"{s.text.rstrip()} [{s.marker}]" for s in chosen)
+    citations = tuple(Citation(m, passages[m - 1]) for m in sorted(markers))
+    return replace(verdict, text=text, citations=citations, claims=claims)
