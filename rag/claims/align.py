@@ -43,7 +43,11 @@ _NEGATIVE = _NEGATION | frozenset("declined refused failed yet absence absent la
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 _CLAUSE_BREAK = re.compile(r",?\s+(?:and|while|but|whereas)\s+|;\s+|,\s+(?:who|which|where)\s+")
 _DETAIL_PENALTY = 0.1
-FRAGMENT_WORDS = 5  # an answer this short is an extraction, judged together with its question
+FRAGMENT_WORDS = 5
+# "How many visitors attended …", "How many of Tesla's China-based employees are …": what the question counts is
+# named between "how many" and its verb; an extracted number must count the same thing where it stands
+_COUNTED = re.compile(r"\bhow many\s+(.+?)(?:\s+(?:are|were|is|was|did|do|does|has|have|had|will|would|can|could)\b|[?.]|$)",
+                      re.IGNORECASE)  # an answer this short is an extraction, judged together with its question
 
 
 def stem(term: str) -> str:
@@ -79,6 +83,7 @@ class _Terms:
     fragment: bool = False  # a short answer judged with its question: the question's names are checked per answer
     runs: tuple[tuple[str, ...], ...] = ()  # runs of two or more adjacent content words ("private jet")
     counted: tuple[tuple[str, str], ...] = ()  # number words and what they count: ("3", "days")
+    asked_units: frozenset[str] = frozenset()  # stems of what a "how many" question counts (fragments only)
 
 
 def _is_number(token: str) -> bool:
@@ -152,6 +157,26 @@ def _words(text: str) -> _Words:
     return _Words.of(text)
 
 
+def asked_units(question: str) -> frozenset[str]:
+    """Stems of the words a "how many" question counts ("visitors", "employees"), empty for other questions."""
+    match = _COUNTED.search(question)
+    if not match:
+        return frozenset()
+    words = (normalise_token(r) for r in _TOKEN.findall(match.group(1)))
+    return frozenset(stem(w) for w in words if len(w) >= 3 and w not in _STOPWORDS and not _is_number(w))
+
+
+def _counts(text: str, number: str, units: frozenset[str]) -> bool:
+    """Whether `number` stands in `text` followed, within two words (magnitudes aside), by one of `units`."""
+    tokens = [normalise_token(r) for r in _TOKEN.findall(text)]
+    for i, token in enumerate(tokens):
+        if token == number:
+            following = [t for t in tokens[i + 1 : i + 4] if t not in _MAGNITUDE][:2]
+            if any(stem(t) in units for t in following if t not in _STOPWORDS):
+                return True
+    return False
+
+
 def _is_negation(token: str, words: frozenset[str] = _NEGATION) -> bool:
     return token in words or token.endswith("n't")
 
@@ -187,7 +212,7 @@ class AlignmentJudge:
         text = f"{question} {claim}" if fragment else claim
         terms = _terms(text, new=claim if fragment else None)
         if fragment:  # the question's own "not" is no claim, and an extracted name denies nothing
-            terms = dataclasses.replace(terms, negated=None, fragment=True)
+            terms = dataclasses.replace(terms, negated=None, fragment=True, asked_units=asked_units(question))
         self._embed([text, *(s.text for s in sources)])
         singles = [self._unit(terms, text, claim, (s,)) for s in sources]
         best = max(singles, key=lambda j: (j.supported, j.score))
@@ -242,6 +267,9 @@ class AlignmentJudge:
             holders = [s for s in unit if _words(s.text).has(number)]
             if holders and not any(_words(s.text).has(noun) for s in holders):
                 return f"{number} counts something else there than {noun}"
+        for number in sorted(terms.required & terms.numbers) if terms.asked_units else ():
+            if not any(_counts(text, number, terms.asked_units) for s in unit for text in (s.text, s.previous)):
+                return f"{number} counts something else there than what the question asks about"
         for value, noun in terms.counted:
             for source in unit:
                 tokens = [normalise_token(r) for r in _TOKEN.findall(source.text)]

@@ -63,6 +63,16 @@ def test_a_number_with_the_wrong_meaning_is_unsupported():
     assert v.warnings == ("withdrew an answer no passage supports (1.7 counts something else there than people)",)
 
 
+def test_an_extracted_number_must_count_what_the_question_asks_about():
+    # the held-out case: cars sold offered as a head count
+    v = verify("How many of Tesla's China-based employees are affected by the job cuts?", SHOWN, "1.7 million")
+    assert v.abstained
+    assert v.warnings == ("withdrew an answer no passage supports (1.7 counts something else there than what the "
+                          "question asks about)",)
+    v = verify("How many cars has Tesla sold in China since it entered the market?", SHOWN, "1.7 million")
+    assert (v.text, v.abstained) == ("1.7 million [3]", False)
+
+
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
     v = verify("Who praised Tesla?", SHOWN, "Premier Li Qiang praised Tesla as a successful model.")
     assert (v.text, [c.marker for c in v.citations]) == ("Premier Li Qiang praised Tesla as a successful model [2].", [2])
@@ -86,3 +96,11 @@ def test_bad_drafts_get_clear_outcomes():
     assert verify("Who praised Tesla?", SHOWN, "[1] [2]").warnings == ("the model found no answer in the passages",)
     v = verify("Who praised Tesla?", SHOWN, "Li Qiang [7]")
     assert v.text == "Li Qiang [2]" and v.warnings == ("dropped citation [7]: only 3 passages were shown",)
+
+
+def test_a_passage_label_states_nothing_and_the_claim_after_it_is_judged_on_its_own():
+    v = verify("What happened during Musk's visit?", SHOWN,
+               "Passage 1\nPassage 2: Musk met Premier Li Qiang in Beijing.")
+    assert [(c.text, c.markers, c.supported) for c in v.claims] == [("Musk met Premier Li Qiang in Beijing.", (2,), True)]
+    assert v.text == "Musk met Premier Li Qiang in Beijing [2]."
+    assert verify("What happened during Musk's visit?", SHOWN, "Passage 2").abstained
