@@ -67,8 +67,24 @@ def key_terms(text: str) -> list[str]:
 
 
 def topic_terms(question: str) -> list[str]:
-    """The question's key terms other than answer-type words ("city", "year")."""
-    return [t for t in key_terms(question) if t not in ANSWER_TYPE_WORDS]
+    """The question's key terms other than answer-type words ("city", "year") and number words: "What two
+    facilities …, and what is each one for?" asks for a count, it does not say the passage has a "2"."""
+    spelled = {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in _NUMBER_WORDS}
+    digits = {normalise_token(r) for r in _TOKEN.findall(question) if any(c.isdigit() for c in r)}
+    return [t for t in key_terms(question) if t not in ANSWER_TYPE_WORDS and (t not in spelled or t in digits)]
+
+
+def date_words(published: str | None) -> str:
+    """An article's ISO date as the words a question may use for it: "2024-04-28" -> "2024 April 28"."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", published or "")
+    if not match:
+        return ""
+    year, month, day = match.groups()
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
+    if not 1 <= int(month) <= 12:
+        return year
+    return " ".join(w for w in (year, months[int(month) - 1], day and str(int(day))) if w)
 
 
 def anchors(question: str) -> list[str]:

@@ -22,7 +22,7 @@ from rag.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
 from rag.claims.judge import SupportJudge
 from rag.claims.sources import Source, sources_of
 from rag.claims.split import DraftClaim, split_claims
-from rag.grounding import _TOKEN, Evidence, anchors, key_terms, stem, topic_terms
+from rag.grounding import _TOKEN, Evidence, anchors, date_words, key_terms, stem, topic_terms
 from rag.quarantine import model_view
 from rag.types import Citation, Claim, Passage
 
@@ -32,6 +32,8 @@ DECLINE = re.compile(
     r"|no information|not (mentioned|provided|stated|specified)|(don't|do not|cannot) know|unable to (answer|determine)",
     re.IGNORECASE,
 )
+# "Passage 3: …" or a bare "Passage 1": the model naming the prompt's numbering, which states nothing
+_PASSAGE_LABEL = re.compile(r"(?<![\w\[])passage \d+\b\s*:?\s*(?=\S|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")  # a year alone does not answer "how many"
 _QUANTITY_QUESTION = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
@@ -97,7 +99,7 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
     judge = judge or AlignmentJudge()
     if not draft.strip():
         return _abstain("the model found no answer in the passages")
-    parsed = parse_citations(draft, passages)
+    parsed = parse_citations(_PASSAGE_LABEL.sub("", draft), passages)
     drafts = [d for d in split_claims(parsed.text) if not DECLINE.search(d.text)]
     if not drafts:
         return _abstain("the model found no answer in the passages")
@@ -118,8 +120,9 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
         if not claim.supported:
             warnings.append(f"removed a claim no passage supports: {_shown(claim.text)} ({claim.reason})")
     markers = sorted({m for c in kept for m in c.markers})
-    evidence = Evidence.of(" ".join(f"{passages[m - 1].chunk.title} {model_view(passages[m - 1].chunk.text)[0]}"
-                                    for m in markers))
+    # the model is shown each passage's title and date (rag.prompting), so both are evidence of what it is about
+    evidence = Evidence.of(" ".join(f"{passages[m - 1].chunk.title} {date_words(passages[m - 1].chunk.published)} "
+                                    f"{model_view(passages[m - 1].chunk.text)[0]}" for m in markers))
     about = anchors(question)
     if about and 1.0 - len(evidence.missing(about)) / len(about) < min_anchor_share:
         lacking = ", ".join(evidence.missing(about))

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from rag.types import Chunk, Passage
 from rag.verify import verify
 
@@ -66,3 +68,22 @@ def test_declining_and_repeating_the_question_are_abstentions():
 def test_number_words_match_digits():
     shown = [passage(1, "Musk has met Li publicly at least five times.")]
     assert verify("How many times has Musk met Li publicly?", shown, "5 times").text == "5 times [1]"
+
+
+def test_a_count_the_question_asks_for_is_not_a_number_the_passage_must_hold():
+    # "two" and "one" once became the topic words "2" and "1", and half the topic words were then missing
+    shown = [passage(1, "Tesla's Shanghai gigafactory is its largest plant, and a Megapack factory there will build "
+                        "batteries for energy storage.", title="Tesla in Shanghai")]
+    v = verify("What two Tesla facilities in Shanghai do the articles describe, and what is each one for?", shown,
+               "The gigafactory is Tesla's largest plant, and the Megapack factory will build batteries for energy storage [1].")
+    assert (v.abstained, v.warnings) == (False, ())
+
+
+def test_the_article_date_shown_to_the_model_is_evidence_of_when():
+    dated = Passage(Chunk("d1:0", "d1", 0, "Musk arrived in Beijing yesterday on an unannounced visit.", 0, 58,
+                          "Musk visits China", published="2024-04-28"), 0.6, 1)
+    question = "Where did Musk arrive on his unannounced April 2024 visit?"
+    assert verify(question, [dated], "Beijing").text == "Beijing [1]"
+    undated = Passage(replace(dated.chunk, published=None), 0.6, 1)
+    assert verify(question, [undated], "Beijing").warnings == (
+        "withdrew an answer whose passage does not mention what was asked about (april, 2024)",)
