@@ -10,7 +10,7 @@ from rag.prompting import MAX_TOKENS, SYSTEM, SYSTEM_SENTENCES, build_messages, 
 @pytest.mark.parametrize(("style", "model", "expected"), [
     ("auto", "local", "short"),
     ("auto", "local:qwen2.5-coder-0.5b", "short"),
-    ("auto", "local:qwen2.5-coder-1.5b", "sentences"),
+    ("auto", "local:qwen2.5-coder-1.5b", "short"),
     ("auto", "openai:gpt-4o-mini", "sentences"),
     ("auto", "anthropic:claude-haiku-4-5", "sentences"),
     ("sentences", "local", "sentences"),
