@@ -43,11 +43,11 @@ _NEGATIVE = _NEGATION | frozenset("declined refused failed yet absence absent la
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 _CLAUSE_BREAK = re.compile(r",?\s+(?:and|while|but|whereas)\s+|;\s+|,\s+(?:who|which|where)\s+")
 _DETAIL_PENALTY = 0.1
-FRAGMENT_WORDS = 5
+FRAGMENT_WORDS = 5  # an answer this short is an extraction, judged together with its question
 # "How many visitors attended …", "How many of Tesla's China-based employees are …": what the question counts is
 # named between "how many" and its verb; an extracted number must count the same thing where it stands
 _COUNTED = re.compile(r"\bhow many\s+(.+?)(?:\s+(?:are|were|is|was|did|do|does|has|have|had|will|would|can|could)\b|[?.]|$)",
-                      re.IGNORECASE)  # an answer this short is an extraction, judged together with its question
+                      re.IGNORECASE)
 
 
 def stem(term: str) -> str:
