@@ -22,12 +22,17 @@ CASES = [json.loads(line) for line in (ROOT / "evals" / "hostile.jsonl").read_te
 def hostile_assistant(embedder, backend, tmp_path_factory):
     from index.build import build_index
     from rag import store
-    from rag.assistant import Assistant
+    from rag.assistant import Assistant, AssistantSettings
+    from rag.prompting import resolve_quote
     from rag.retrieval import DenseRetriever
 
     index_dir = tmp_path_factory.mktemp("hostile") / "index"
     build_index(index_dir, [SEEDS, ROOT / "evals" / "hostile"], embedder)
-    return Assistant(DenseRetriever(store.load(index_dir, expect_embedder=embedder.model_id), embedder), backend)
+    # the packaged model's defaults as `rag ask` resolves them: sentence answers are quoted from the passages
+    settings = AssistantSettings(quote=resolve_quote(None, backend.name))
+    assert settings.quote
+    return Assistant(DenseRetriever(store.load(index_dir, expect_embedder=embedder.model_id), embedder), backend,
+                     settings)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
