@@ -10,6 +10,8 @@
 5. The question must be about what the supporting passages are about: all of its names and numbers
    (false premises: "what did Musk tell Xi?") and a share of its other topic words (a true sentence from
    a passage about something else answers nothing).
+6. Its premise must not be what they contradict: "Why did the shares slide?" over "the stock gained"
+   (`rag.claims.premise`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from rag.citations import parse_citations
 from rag.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
 from rag.claims.judge import SupportJudge
+from rag.claims.premise import contradicted
 from rag.claims.sources import Source, sources_of
 from rag.claims.split import DraftClaim, split_claims
 from rag.grounding import _TOKEN, Evidence, anchors, date_words, key_terms, stem, topic_terms
@@ -121,8 +124,9 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
             warnings.append(f"removed a claim no passage supports: {_shown(claim.text)} ({claim.reason})")
     markers = sorted({m for c in kept for m in c.markers})
     # the model is shown each passage's title and date (rag.prompting), so both are evidence of what it is about
-    evidence = Evidence.of(" ".join(f"{passages[m - 1].chunk.title} {date_words(passages[m - 1].chunk.published)} "
-                                    f"{model_view(passages[m - 1].chunk.text)[0]}" for m in markers))
+    cited = " ".join(f"{passages[m - 1].chunk.title} {date_words(passages[m - 1].chunk.published)} "
+                     f"{model_view(passages[m - 1].chunk.text)[0]}" for m in markers)
+    evidence = Evidence.of(cited)
     about = anchors(question)
     if about and 1.0 - len(evidence.missing(about)) / len(about) < min_anchor_share:
         lacking = ", ".join(evidence.missing(about))
@@ -135,6 +139,10 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
         lacking = ", ".join(topic_missing)
         return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {lacking})",
                         claims=claims)
+    supporting = " ".join(s.sentence for c in kept for s in c.support)
+    opposite = contradicted(question, supporting) or contradicted(question, cited)
+    if opposite:
+        return _abstain(*warnings, f"withdrew an answer to a premise its passages contradict ({opposite})", claims=claims)
     text = " ".join(_cite(c.text if short or c.text[-1] in ".!?" else c.text + ".", list(c.markers)) for c in kept)
     citations = tuple(Citation(m, passages[m - 1]) for m in markers)
     return Verdict(text, citations, False, tuple(warnings), claims)

@@ -1,0 +1,48 @@
+"""A question whose premise the passages state the opposite of: "Why did Tesla's shares slide …?" over "Tesla's
+stock gained more than 6%".
+
+The judge checks what an answer says, not what the question takes for granted, so a true sentence from the
+right article "answers" a false premise. When the question uses a word of one direction (slide, fail, ban),
+and the sentences supporting the answer, or the passages they come from, hold its opposite (gain, pass, allow)
+but nothing of its own direction, the premise is contradicted. The pairs are the few directions news
+reports turn on; a pair is checked only where the passage takes a side, so a question the passages are
+silent about is left to the other checks.
+"""
+
+from __future__ import annotations
+
+from rag.grounding import tokens
+
+# (one direction, its opposite), every inflection spelled out: words are compared whole, since five-letter stems
+# make "passengers" a "passed" and "approximately" an "approved"
+_DIRECTIONS = (
+    ("rise rose risen rising rises gain gained gains gaining jump jumped jumps surge surged surges climb climbed "
+     "climbs rally rallied rallies soar soared soars",
+     "fall fell fallen falling falls slide slid slides sliding drop dropped drops dropping decline declined declines "
+     "declining slump slumped slumps plunge plunged plunges tumble tumbled tumbles sink sank sinks"),
+    ("pass passed passes passing approve approved approves approval clear cleared clears comply complied complies "
+     "compliant",
+     "fail failed fails failing reject rejected rejects rejection"),
+    ("allow allowed allows permit permitted permits lift lifted lifts",
+     "ban banned bans banning bar barred bars barring forbid forbade forbidden block blocked blocks"),
+    ("win won wins winning", "lose lost loses losing"),
+    ("attend attended attends attending participate participated participates participating",
+     "absent absence skip skipped skips skipping sit"),
+)
+
+
+_PAIRS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in _DIRECTIONS)
+_PAIRS += tuple((opposite, same) for same, opposite in _PAIRS)
+
+
+def contradicted(question: str, text: str) -> str | None:
+    """The question's word whose opposite `text` states (and whose own direction it never does), else None."""
+    asked = tokens(question)
+    said = tokens(text)
+    for same, opposite in _PAIRS:
+        word = next((t for t in asked if t in same), None)
+        if word and not same.intersection(said):
+            found = next((t for t in said if t in opposite), None)
+            if found:
+                return f"the question says “{word}” where its passages say “{found}”"
+    return None
