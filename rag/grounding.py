@@ -69,8 +69,9 @@ def key_terms(text: str) -> list[str]:
 def topic_terms(question: str) -> list[str]:
     """The question's key terms other than answer-type words ("city", "year") and number words: "What two
     facilities …, and what is each one for?" asks for a count, it does not say the passage has a "2"."""
-    spelled = {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in _NUMBER_WORDS}
-    digits = {normalise_token(r) for r in _TOKEN.findall(question) if any(c.isdigit() for c in r)}
+    raws = _TOKEN.findall(question)
+    spelled = {_NUMBER_WORDS[r.lower()] for r in raws if r.lower() in _NUMBER_WORDS}
+    digits = {normalise_token(r) for r in raws if any(c.isdigit() for c in r)}
     return [t for t in key_terms(question) if t not in ANSWER_TYPE_WORDS and (t not in spelled or t in digits)]
 
 
@@ -80,6 +81,7 @@ def date_words(published: str | None) -> str:
     if not match:
         return ""
     year, month, day = match.groups()
+    # spelled out, not calendar.month_name: that follows the process locale, and questions are matched in English
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
     if not 1 <= int(month) <= 12:

@@ -1,7 +1,7 @@
 """Benchmark (not a test): re-run the answer checks on the drafts of an earlier `rag eval` run, without the model.
 
     .venv/bin/python scripts/reverify.py RUN_DIR [--gold evals/gold.jsonl] [--index var/index/default]
-        [--min-support 0.5] [--min-topic-share 0.5] [--words-only] [--quotes]
+        [--min-support 0.5] [--min-topic-share 0.5] [--words-only] [--quotes] [--out DIR]
 
 The run's predictions keep each question's draft and the ids of the passages shown; the checks are
 deterministic given those, so a change to `rag.verify` or its judge can be measured on the same

@@ -6,8 +6,8 @@ invented), and one sentence rarely holds a complete answer. So with the setting 
 are checked (`rag.verify`), the answer becomes the sentences that support its claims, then the sentences
 near them (two either side, in the same passage) nearest the question by MiniLM cosine (full sentences
 of the story only: no headline, caption, byline, newsletter plug or request for comment), up to three
-sentences in all, passage by passage in the order they stand in the article. Every quoted sentence is a claim supported by itself.
-A short extraction ("Baidu") stays as it is: the sentence behind it is already shown with its source.
+sentences in all, passage by passage in the order they stand in the article. Every quoted sentence is a
+claim supported by itself. A short extraction ("Baidu") stays as it is: the sentence behind it is already shown with its source.
 """
 
 from __future__ import annotations
