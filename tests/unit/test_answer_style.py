@@ -53,3 +53,14 @@ def test_quote_is_a_setting_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_QUOTE", "perhaps")
     with pytest.raises(InputError, match=r"^bad setting \(quote: Input should be a valid boolean"):
         load_settings()
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], None), (["--quote"], True), (["--no-quote"], False)])
+def test_the_quote_flag_reaches_the_settings_and_unset_leaves_the_per_model_default(flags, expected, monkeypatch):
+    from rag.cli import build_parser
+
+    monkeypatch.delenv("RAG_QUOTE", raising=False)
+    for command in (["ask", "Who is the chairman of CATL?"], ["eval"], ["serve"]):
+        args = build_parser().parse_args([*command, *flags])
+        assert args.quote is expected
+        assert load_settings({"quote": args.quote}).quote is expected
