@@ -116,7 +116,7 @@ def _assistant(settings: Settings):
     return Assistant(retriever, backend, AssistantSettings(
         top_k=settings.top_k, score_floor=settings.score_floor, min_anchor_share=settings.min_anchor_share,
         min_topic_share=settings.min_topic_share, answer_style=style,
-        quote=resolve_quote(settings.quote, backend.name),
+        quote=resolve_quote(settings.quote, backend.name), focus=settings.focus, focus_window=settings.focus_window,
         params=GenerationParams(max_tokens=settings.max_tokens or MAX_TOKENS[style])), judge)
 
 
@@ -203,6 +203,9 @@ def _realtimeqa_corpus(args) -> tuple[Path, list[str]]:
 
     from evals.realtimeqa import weeks_in, write_corpus
 
+    if not args.data:
+        raise InputError("rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
+                         "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)")
     data = Path(args.data)
     available = weeks_in(data)
     weeks = args.weeks or available
@@ -502,7 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: seeds/)")
     p.add_argument("--questions", help="speed: JSONL with a question per line (default: evals/gold.jsonl for "
                    "seeds/, the benchmark's questions for realtimeqa)")
-    p.add_argument("--data", default="../shared/benchmarks/realtimeqa", help="benchmark folder")
+    p.add_argument("--data", help="realtimeqa: the benchmark's folder (questions_qa.jsonl, search_results/); "
+                   "not shipped with rag")
     p.add_argument("--weeks", nargs="+", metavar="YYYYMMDD", help="weeks to use (default: every week in --data)")
     p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")

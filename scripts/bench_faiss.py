@@ -1,6 +1,6 @@
 """Benchmark (not a test): exact flat search vs HNSW as the corpus grows, to place the switch point.
 
-    .venv/bin/python scripts/bench_faiss.py [--index var/bench/realtimeqa-*/index] [--sizes 44011 100000 ...]
+    .venv/bin/python scripts/bench_faiss.py --data RTQA_DIR [--index var/bench/realtimeqa-*/index] [--sizes 44011 100000 ...]
 
 Vectors: the real passages of an index (the RealTime QA corpus: 44k) and, beyond its size, copies of
 them with small Gaussian noise, renormalised, so larger corpora keep the clustering of real news.
@@ -46,7 +46,7 @@ def main() -> None:
     """Print one row per corpus size."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", help="default: the first var/bench/realtimeqa-*/index")
-    parser.add_argument("--data", default="../shared/benchmarks/realtimeqa")
+    parser.add_argument("--data", required=True, help="the RealTime QA folder (its questions are the queries)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 44_011, 100_000, 200_000, 400_000])
     args = parser.parse_args()
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_retrieval.py [--index var/index/default] [--gold evals/gold.jsonl]
                                                  [--realtimeqa-index var/bench/realtimeqa-*/index]
+                                                 [--realtimeqa-data RTQA_DIR]
 
 Gold set: the rank of the first passage from an evidence article (hit@k, MRR) over the answerable
 questions. RealTime QA (when its index exists, built by `rag bench realtimeqa`): whether the gold
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--index", default="var/index/default")
     parser.add_argument("--gold", default="evals/gold.jsonl")
     parser.add_argument("--realtimeqa-index", help="default: the first var/bench/realtimeqa-*/index")
-    parser.add_argument("--realtimeqa-data", default="../shared/benchmarks/realtimeqa")
+    parser.add_argument("--realtimeqa-data", help="the RealTime QA folder (its questions); without it, gold only")
     args = parser.parse_args()
 
     from rag import store
@@ -73,6 +74,9 @@ def main() -> None:
 
     built = sorted(Path("var/bench").glob("realtimeqa-*/index"))
     rtqa = Path(args.realtimeqa_index) if args.realtimeqa_index else (built[0] if built else None)
+    if not args.realtimeqa_data:
+        print("RealTime QA: skipped (give --realtimeqa-data DIR, the benchmark's folder)")
+        return
     if rtqa is None or not store.exists(rtqa):
         print("RealTime QA: no index (build one with `rag bench realtimeqa --limit 1`)")
         return

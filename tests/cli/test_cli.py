@@ -122,6 +122,9 @@ def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
         (["eval", "--compare", str(tmp_path), str(tmp_path)],
          f"rag: error: {tmp_path} is not an eval run folder (needs report.json and predictions.jsonl): "
          f"[Errno 2] No such file or directory: '{tmp_path / 'report.json'}'\n"),
+        (["bench", "realtimeqa"],
+         "rag: error: rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
+         "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),
         (["bench", "realtimeqa", "--data", str(tmp_path)],
          f"rag: error: no RealTime QA search results in {tmp_path}/search_results "
          "(expected files like 20220617_gcs.jsonl.gz)\n"),
