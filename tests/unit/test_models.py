@@ -71,3 +71,29 @@ def test_unknown_specs_list_the_known_ones(tmp_path):
 def test_the_packaged_hashes_are_the_official_ones():
     assert PACKAGED_MODELS["qwen2.5-coder-0.5b"].sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
     assert PACKAGED_MODELS["qwen2.5-coder-0.5b"].size == 491_400_064
+
+
+def test_a_verified_file_is_trusted_by_size_and_mtime_and_a_changed_one_is_hashed_again(tmp_path, fake_parts, monkeypatch):
+    import os
+
+    import rag.models
+
+    path = assemble(fake_parts, tmp_path / "models")
+    assert (tmp_path / "models" / "fake.gguf.verified.json").is_file()
+    hashed = []
+    monkeypatch.setattr(rag.models, "file_sha256", lambda p: hashed.append(p) or fake_parts.sha256)
+    assert assemble(fake_parts, tmp_path / "models") == path and hashed == []
+    stat = path.stat()
+    path.write_bytes(b"GGUF" + b"x" * (fake_parts.size - 4))  # same size, new bytes, new mtime
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    monkeypatch.setattr(rag.models, "file_sha256", lambda p: hashed.append(p) or "0" * 64)
+    with pytest.raises(ModelError, match="is corrupt"):
+        assemble(fake_parts, tmp_path / "models")
+    assert hashed == [path]
+
+
+def test_a_damaged_record_means_hashing_again_not_an_error(tmp_path, fake_parts):
+    path = assemble(fake_parts, tmp_path / "models")
+    (tmp_path / "models" / "fake.gguf.verified.json").write_text("{not json")
+    assert assemble(fake_parts, tmp_path / "models") == path
+    assert '"sha256"' in (tmp_path / "models" / "fake.gguf.verified.json").read_text()
