@@ -68,10 +68,15 @@ def cmd_index(args, settings: Settings) -> int:
 
 
 def _open_store(settings: Settings):
-    """Load the index, building it from ./seeds on first use so the first `rag ask` just works."""
+    """Load the index, building the default one from ./seeds on first use so the first `rag ask` just works.
+
+    Only the default index builds itself: a mistyped `--index` must not answer from the seed articles."""
     from rag import store
 
     if not store.exists(settings.index):
+        if settings.index != Settings.model_fields["index"].default:
+            raise IndexMissingError(f"no index at {settings.index}: build one with `rag index ARTICLES... --index "
+                                    f"{settings.index}`")
         if not DEFAULT_SOURCES.is_dir():
             raise IndexMissingError(f"no index at {settings.index} and no articles in ./{DEFAULT_SOURCES}: "
                                     f"build one with `rag index PATH --index {settings.index}`")

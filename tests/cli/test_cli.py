@@ -28,6 +28,16 @@ def test_no_index_and_no_articles(tmp_path):
                           "build one with `rag index PATH --index var/index/default`\n")
 
 
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_a_mistyped_index_is_an_error_not_an_index_of_the_seeds(tmp_path, command):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    result = rag(command, "Who is the chairman of CATL?", "--index", "var/index/defualt", cwd=tmp_path)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("rag: error: no index at var/index/defualt: build one with "
+                          "`rag index ARTICLES... --index var/index/defualt`\n")
+    assert not (tmp_path / "var").exists()
+
+
 def test_unknown_flag_and_bad_config_value(tmp_path):
     result = rag("ask", "--frobnicate", "q", cwd=tmp_path)
     assert result.code == 2 and "unrecognized arguments: --frobnicate" in result.err
