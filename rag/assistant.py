@@ -30,6 +30,8 @@ class AssistantSettings:
     min_topic_share: float = 0.5  # share of the question's other topic words it must contain
     answer_style: str = "short"  # short | sentences (rag.prompting.resolve_style chooses for "auto")
     quote: bool = False  # answer in the passages' own sentences (rag.claims.quotes)
+    focus: int = 0  # show only this many sentences closest to the question (rag.focus); 0: whole passages
+    focus_window: int = 1  # neighbours shown on either side of each focused sentence
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
@@ -79,7 +81,15 @@ class Assistant:
             best = f"{closest:.2f}" if closest is not None else "none"
             reason = f"no passage is close enough to the question (best score {best} < {self.settings.score_floor})"
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
-        shown, messages, prompt_tokens = self._fit(question, retrieved)
+        views = None
+        embedder = getattr(self.retriever, "embedder", None)
+        if self.settings.focus and embedder is not None:
+            from rag.focus import focus
+
+            focused = focus(question, retrieved, embedder, self.settings.focus, self.settings.focus_window)
+            retrieved, views = list(focused.passages), list(focused.views)
+            timings["focus"] = _ms(started) - timings["retrieve"]
+        shown, messages, prompt_tokens = self._fit(question, retrieved, views)
         draft, timings["first_token"] = self._generate(messages, on_token, started)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
         checking = time.perf_counter()
@@ -93,14 +103,16 @@ class Assistant:
         return Answer(question, verdict.text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
 
-    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[Passage], list[dict[str, str]], int]:
+    def _fit(self, question: str, passages: list[Passage],
+             views: list[str] | None = None) -> tuple[list[Passage], list[dict[str, str]], int]:
         """Drop the lowest-ranked passages (whole, never cut) until the prompt fits the context.
 
         Returns the passages kept, the prompt built from them and its size in the model's tokens."""
         budget = self.backend.context_tokens - self.settings.params.max_tokens
         shown = list(passages)
         while True:
-            messages = build_messages(question, shown, self.settings.answer_style)
+            messages = build_messages(question, shown, self.settings.answer_style,
+                                      views[:len(shown)] if views is not None else None)
             used = sum(self.backend.count_tokens(m["content"]) + PROMPT_OVERHEAD_TOKENS for m in messages)
             if used <= budget:
                 return shown, messages, used
@@ -131,8 +143,9 @@ def _finish(timings: dict[str, float], started: float) -> dict[str, float]:
     first = timings.get("first_token", 0.0)
     generate = round(total - timings["retrieve"], 1) if first else 0.0
     finished = {"retrieve": timings["retrieve"], "first_token": first, "generate": generate, "total": total}
-    if "check" in timings:
-        finished["check"] = timings["check"]
+    for step in ("focus", "check"):
+        if step in timings:
+            finished[step] = round(timings[step], 1)
     return finished
 
 

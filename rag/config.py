@@ -38,6 +38,10 @@ class Settings(BaseModel):
     answer_style: AnswerStyle = "auto"
     # a checked sentence answer given in the articles' own sentences (rag.claims.quotes); None: local models only
     quote: bool | None = None
+    # show the model only the N sentences closest to the question, with focus_window neighbours each (rag.focus);
+    # 0: whole passages
+    focus: int = Field(0, ge=0, le=100)
+    focus_window: int = Field(1, ge=0, le=5)
     max_tokens: int | None = Field(None, ge=16, le=4096)  # longest draft; default by style: 96 short, 256 sentences
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)

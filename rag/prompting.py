@@ -47,16 +47,20 @@ def resolve_quote(quote: bool | None, model: str) -> bool:
     return model.startswith("local") if quote is None else quote
 
 
-def format_passage(number: int, passage: Passage) -> str:
-    """One numbered passage headed by its article title and date, as the model may read it (rag.quarantine)."""
+def format_passage(number: int, passage: Passage, view: str | None = None) -> str:
+    """One numbered passage headed by its article title and date, as the model may read it (rag.quarantine);
+    `view`: the part of it to show (rag.focus), already quarantined."""
     chunk = passage.chunk
     date = f", {chunk.published}" if chunk.published else ""
-    return f"Passage {number} ({defang(chunk.title)}{date}):\n{model_view(chunk.text)[0]}"
+    return f"Passage {number} ({defang(chunk.title)}{date}):\n{model_view(chunk.text)[0] if view is None else view}"
 
 
-def build_messages(question: str, passages: list[Passage], style: str = "short") -> list[dict[str, str]]:
-    """Chat messages for `question` over `passages` (numbered 1..n in the given order)."""
-    body = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
+def build_messages(question: str, passages: list[Passage], style: str = "short",
+                   views: list[str] | None = None) -> list[dict[str, str]]:
+    """Chat messages for `question` over `passages` (numbered 1..n in the given order), each shown whole or as
+    its `views` entry."""
+    shown = views if views is not None else [None] * len(passages)
+    body = "\n\n".join(format_passage(i, p, v) for i, (p, v) in enumerate(zip(passages, shown, strict=True), start=1))
     return [
         {"role": "system", "content": SYSTEM_SENTENCES if style == "sentences" else SYSTEM},
         {"role": "user", "content": f"{body}\n\nQuestion: {defang(question.strip())}"},
