@@ -1,4 +1,4 @@
-"""Which MiniLM to run: torch (exact) for small corpora, int8 ONNX for large ones on VNNI CPUs.
+"""Which MiniLM to run: exact (fp32 ONNX) for small corpora, int8 ONNX for large ones on VNNI CPUs.
 
 A query must be embedded by the same model as the passages it is compared with, so an existing
 index decides its embedder; the `embedder` setting only chooses for new indexes and `--rebuild`.
@@ -20,6 +20,7 @@ from rag.errors import IndexCorruptError
 from rag.onnx_embedding import INT8_ID
 
 IDS = {"minilm": MINILM_ID, "minilm-int8": INT8_ID}  # the pinned choices of rag.config.EmbedderChoice
+EXACT_BATCH = 16  # fp32 ONNX texts per run: no quantisation, so batch-mates do not change a vector
 INT8_FROM_BYTES = 2_000_000  # about 4,600 passages of news: torch needs about 85 s for them on 2 cores, int8 35 s
 
 
@@ -48,9 +49,12 @@ def open_embedder(model_id: str, models_dir: Path, say: Callable[[str], None] = 
 
         return OnnxMiniLMEmbedder(int8_model(models_dir, say))
     if model_id == MINILM_ID:
-        from rag.embedding import MiniLMEmbedder
+        # the same vectors as sentence-transformers' torch model (cosine 1.0000, the same rankings:
+        # tests/model/test_exact_onnx.py) without importing torch, which was 5 s of every cold `rag ask`
+        from rag.onnx_embedding import OnnxMiniLMEmbedder
+        from rag.onnx_export import fp32_model
 
-        return MiniLMEmbedder()
+        return OnnxMiniLMEmbedder(fp32_model(models_dir, say), batch_size=EXACT_BATCH, model_id=MINILM_ID)
     raise IndexCorruptError(f"index was built with {model_id}, which this rag cannot load: rebuild it with `rag index --rebuild`")
 
 

