@@ -17,6 +17,11 @@ def _load(run: Path) -> tuple[dict, dict[str, dict]]:
         rows = [json.loads(line) for line in (run / "predictions.jsonl").read_text(encoding="utf-8").splitlines() if line]
     except (OSError, ValueError) as exc:
         raise InputError(f"{run} is not an eval run folder (needs report.json and predictions.jsonl): {exc}") from exc
+    unscored = next((n for n, row in enumerate(rows, start=1) if not {"id", "answer", "score"} <= set(row)), None)
+    if unscored is not None or "metrics" not in report:
+        where = f"line {unscored} of predictions.jsonl" if unscored is not None else "report.json"
+        raise InputError(f"{run} is not an eval run folder: {where} was not written by `rag eval` (no id, answer, "
+                         "score or metrics)")
     return report, {row["id"]: row for row in rows}
 
 

@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--words-only", action="store_true", help="the judge without MiniLM")
     parser.add_argument("--wrong", action="store_true", help="also list every question scored wrong")
     parser.add_argument("--quotes", action="store_true", help="answer in the passages' own sentences")
-    parser.add_argument("--out", type=Path, help="also write the new predictions.jsonl into this folder")
+    parser.add_argument("--out", type=Path, help="also write the new run (predictions, report) into this folder")
     args = parser.parse_args()
 
     from evals.command import format_metrics
@@ -71,10 +71,13 @@ def main() -> None:
                   f"{'; '.join(new['warnings'])[:110]}")
         results.append(result)
     print(format_metrics(summary(results)))
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "predictions.jsonl").write_text(
-            "".join(json.dumps({"id": r.gold.id, **r.prediction}, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+    if args.out:  # a run folder like `rag eval`'s, so `rag eval --compare` reads it
+        from evals.report import build_report, write_run
+
+        meta = json.loads((args.run / "report.json").read_text(encoding="utf-8"))["meta"]
+        meta["reverified"] = {"from": str(args.run), "quotes": args.quotes, "min_support": args.min_support,
+                              "min_topic_share": args.min_topic_share, "words_only": args.words_only}
+        write_run(args.out, results, build_report(results, meta))
 
 
 if __name__ == "__main__":

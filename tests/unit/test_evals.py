@@ -106,3 +106,16 @@ def test_runs_are_written_compared_and_escaped(tmp_path):
 def test_compare_needs_run_folders(tmp_path):
     with pytest.raises(InputError, match="is not an eval run folder"):
         compare(tmp_path, tmp_path)
+
+
+def test_compare_refuses_rows_no_eval_scored(tmp_path):
+    results = [score(g, p) for g, p in zip(GOLD, PREDICTIONS, strict=True)]
+    write_run(tmp_path / "A", results, build_report(results, {"model": "m"}))
+    rows = (tmp_path / "A" / "predictions.jsonl").read_text().splitlines()
+    unscored = json.loads(rows[1])
+    del unscored["score"]
+    (tmp_path / "A" / "predictions.jsonl").write_text("\n".join([rows[0], json.dumps(unscored), *rows[2:]]) + "\n")
+    with pytest.raises(InputError) as err:
+        compare(tmp_path / "A", tmp_path / "A")
+    assert str(err.value) == (f"{tmp_path / 'A'} is not an eval run folder: line 2 of predictions.jsonl was not written "
+                              "by `rag eval` (no id, answer, score or metrics)")
