@@ -40,3 +40,15 @@ def test_unknown_keys_and_bad_toml_are_refused(tmp_path):
     (tmp_path / "rag.toml").write_text("[rag\n")
     with pytest.raises(InputError, match=r"rag.toml is not valid TOML"):
         load_settings()
+
+
+def test_the_example_file_loads_and_documents_every_setting(monkeypatch):
+    import re
+
+    from rag.config import Settings
+
+    example = Path(__file__).resolve().parents[2] / "rag.toml.example"
+    monkeypatch.setenv("RAG_CONFIG", str(example))
+    assert load_settings({}) == Settings()  # its values are the defaults
+    keys = set(re.findall(r"^#? ?(\w+) = ", example.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    assert keys == set(Settings.model_fields)
