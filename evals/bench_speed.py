@@ -3,7 +3,9 @@
 Each pipeline runs in a fresh process (`evals.speed_worker`), one after the other, so neither
 competes with the other for the 2 cores and each one's peak memory is its own. Figures:
 index build time and passages/s (from scratch, embedder load included), peak memory,
-retrieval time per query, time to first token and total answer time (p50 / p95).
+retrieval time per query, time to first token and total answer time (p50 / p95). Then, on the
+index rag built, `rag search` and `rag ask` each run COLD_RUNS times as new processes, as a user
+types them: wall time (p50) and peak resident memory, the start-up a user waits through.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from rag.errors import RagError
 
 PIPELINES = ("rag", "langchain")
+COLD_RUNS = 3  # new processes per command; the first one also warms the page cache, hence the median
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,6 +61,34 @@ def summarise(result: dict) -> dict:
     }
 
 
+def cold_command(args: list[str], env: dict[str, str], cwd: Path, runs: int = COLD_RUNS) -> dict:
+    """Wall time p50 (s) and peak resident memory (MiB, the largest run) of `rag ARGS` in new processes."""
+    import time
+
+    walls, peaks = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", "import sys; from rag.cli import main; sys.exit(main())", *args],
+                                 env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage: ru_maxrss is its peak, in KiB
+        walls.append(time.perf_counter() - started)
+        error = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        child.stderr.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RagError(f"cold `rag {args[0]}` failed: {error.strip().splitlines()[-1] if error.strip() else status}")
+        peaks.append(usage.ru_maxrss / 1024)
+    return {"wall_s": round(statistics.median(walls), 2), "peak_mib": round(max(peaks), 1), "runs": runs}
+
+
+def cold_figures(job: dict, index_dir: Path, cwd: Path) -> dict:
+    """Cold `rag search` and `rag ask` on the built index, with the job's first question and settings."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "RAG_INDEX": str(index_dir),
+           "RAG_MODELS_DIR": str(Path(job["models_dir"]).resolve()), "RAG_MODEL": job["model"],
+           "RAG_RETRIEVAL": job["retrieval"], "RAG_TOP_K": str(job["top_k"])}
+    question = job["questions"][0]
+    return {"search": cold_command(["search", question], env, cwd), "ask": cold_command(["ask", question], env, cwd)}
+
+
 def _ratio(theirs: float, ours: float) -> str:
     return f"{theirs / ours:.2f}x" if ours else "-"
 
@@ -85,6 +116,9 @@ def table(ours: dict, theirs: dict) -> str:
              ("total answer p50 / p95", pair(ours["total_s"], "s"), pair(theirs["total_s"], "s"),
               _ratio(theirs["total_s"][0], ours["total_s"][0])),
              ("answer checks p50 / p95", pair(ours["check_ms"], "ms"), "none", ""),
+             *[(f"cold `rag {name}`: wall p50 / peak memory",
+                f"{ours['cold'][name]['wall_s']:g} s / {ours['cold'][name]['peak_mib']:g} MiB", "no command", "")
+               for name in ("search", "ask") if name in ours.get("cold", {})],
              ("prompt tokens p50", f"{ours['prompt_tokens_p50']:g}", f"{theirs['prompt_tokens_p50']:g}",
               _ratio(theirs["prompt_tokens_p50"], ours["prompt_tokens_p50"])),
              ("model called for", f"{ours['model_called']}/{ours['questions']}",
@@ -110,6 +144,9 @@ def run(job: dict, out_dir: Path, say: Callable[[str], None]) -> dict:
             if done.returncode != 0:
                 raise RagError(f"the {pipeline} pipeline failed (exit {done.returncode}); its messages are above")
             figures[pipeline] = summarise(json.loads(result_file.read_text(encoding="utf-8")))
+            if pipeline == "rag":
+                say(f"rag: `rag search` and `rag ask` as new processes, {COLD_RUNS} runs each")
+                figures["rag"]["cold"] = cold_figures(job, work / "index", work)
     report = {"job": {k: v for k, v in job.items() if k != "questions"}, "questions": job["questions"], **figures}
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return report

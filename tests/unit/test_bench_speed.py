@@ -2,7 +2,7 @@ import pytest
 
 from evals.bench_speed import percentile, summarise, table
 from evals.gold import questions_of
-from rag.errors import InputError
+from rag.errors import InputError, RagError
 
 
 def test_percentiles_interpolate():
@@ -52,3 +52,24 @@ def test_questions_files_need_a_question_on_every_line(tmp_path):
     blank.write_text('{"question": "  "}\n', encoding="utf-8")
     with pytest.raises(InputError, match="non-empty text"):
         questions_of(blank)
+
+
+def test_cold_rows_appear_when_measured():
+    ours = summarise(raw([2000.0], [1800.0]))
+    ours["cold"] = {"search": {"wall_s": 0.61, "peak_mib": 150.2, "runs": 3},
+                    "ask": {"wall_s": 1.9, "peak_mib": 900.0, "runs": 3}}
+    lines = table(ours, summarise(raw([4000.0], [3000.0]))).splitlines()
+    assert lines[10].split() == ["cold", "`rag", "search`:", "wall", "p50", "/", "peak", "memory", "0.61", "s", "/",
+                                 "150.2", "MiB", "no", "command"]
+    assert lines[11].split()[:3] == ["cold", "`rag", "ask`:"] and "1.9 s / 900 MiB" in lines[11]
+
+
+def test_a_cold_command_reports_wall_time_and_its_own_peak_memory(tmp_path):
+    import os
+
+    from evals.bench_speed import cold_command
+
+    figures = cold_command(["--version"], dict(os.environ), tmp_path, runs=2)
+    assert figures["runs"] == 2 and 0 < figures["wall_s"] < 60 and 10 < figures["peak_mib"] < 2000
+    with pytest.raises(RagError, match=r"^cold `rag ask` failed: rag: error: the question is empty"):
+        cold_command(["ask", ""], dict(os.environ), tmp_path, runs=1)
