@@ -10,7 +10,7 @@ from rag.prompting import MAX_TOKENS, SYSTEM, SYSTEM_SENTENCES, build_messages, 
 @pytest.mark.parametrize(("style", "model", "expected"), [
     ("auto", "local", "short"),
     ("auto", "local:qwen2.5-coder-0.5b", "short"),
-    ("auto", "local:qwen2.5-coder-1.5b", "short"),
+    ("auto", "local:qwen2.5-coder-1.5b", "sentences"),
     ("auto", "openai:gpt-4o-mini", "sentences"),
     ("auto", "anthropic:claude-haiku-4-5", "sentences"),
     ("sentences", "local", "sentences"),
@@ -25,6 +25,17 @@ def test_the_sentences_prompt_asks_for_a_marker_per_sentence_and_our_abstention(
     system = build_messages("Q?", [], "sentences")[0]["content"]
     assert system == SYSTEM_SENTENCES and "like [2]" in system and "reply exactly: Not in the documents." in system
     assert build_messages("Q?", [])[0]["content"] == SYSTEM
+
+
+def test_asked_for_sentences_the_model_sees_passages_headed_by_the_marker_it_is_to_write():
+    from rag.types import Chunk, Passage
+
+    shown = [Passage(Chunk("a:0", "a", 0, "Musk met Li Qiang.", 0, 18, "Musk in Beijing", "2024-04-28"), 0.7, 1),
+             Passage(Chunk("b:0", "b", 0, "Baidu will map.", 0, 15, "Baidu deal"), 0.6, 2)]
+    assert build_messages("Who?", shown, "sentences")[1]["content"] == (
+        "[1] (Musk in Beijing, 2024-04-28):\nMusk met Li Qiang.\n\n[2] (Baidu deal):\nBaidu will map.\n\nQuestion: Who?")
+    assert build_messages("Who?", shown)[1]["content"].startswith("Passage 1 (Musk in Beijing, 2024-04-28):\n")
+    assert "never just a passage number" in SYSTEM_SENTENCES
 
 
 def test_a_bad_style_is_a_setting_error_naming_it(monkeypatch):
