@@ -118,7 +118,7 @@ def test_a_question_beyond_the_context_window_is_refused_before_the_model(work):
     with StubServer(openai_stream("never sent")) as server:
         run = rag("ask", LONG, "--index", "ix", *STUB, "--base-url", f"{server.url}/v1", cwd=work)
     assert server.seen == []
-    message = ("rag: error: the question is too long for openai:stub: with no passages the prompt needs 40080 tokens "
+    message = ("rag: error: the question is too long for openai:stub: with no passages the prompt needs 40091 tokens "
                "and the model's context leaves 3840")
     assert run.err == message + "\n"
     observe("cli:ask-long", Row(CLI, "`rag ask` with a question of 40,000 words (80 kB)", *refused(run, work, before)),
