@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,8 +75,6 @@ _PEAK_WRAPPER = (
 
 def cold_command(args: list[str], env: dict[str, str], cwd: Path, runs: int = COLD_RUNS) -> dict:
     """Wall time p50 (s) and peak resident memory (MiB, the largest run) of `rag ARGS` in new processes."""
-    import time
-
     walls, peaks = [], []
     for _ in range(runs):
         started = time.perf_counter()
@@ -93,8 +92,13 @@ def cold_command(args: list[str], env: dict[str, str], cwd: Path, runs: int = CO
 def cold_figures(job: dict, index_dir: Path, cwd: Path) -> dict:
     """Cold `rag search` and `rag ask` on the built index, with the job's first question and settings."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "RAG_INDEX": str(index_dir),
-           "RAG_MODELS_DIR": str(Path(job["models_dir"]).resolve()), "RAG_MODEL": job["model"],
-           "RAG_RETRIEVAL": job["retrieval"], "RAG_TOP_K": str(job["top_k"])}
+           "RAG_MODELS_DIR": str(Path(job["models_dir"]).resolve())}
+    # the settings the in-process run answered with, so the cold `rag ask` answers the same way; unset ones keep
+    # the per-model defaults (quote, max_tokens)
+    for key in ("model", "retrieval", "top_k", "score_floor", "context_tokens", "max_tokens", "answer_style",
+                "quote", "min_support"):
+        if job.get(key) is not None:
+            env[f"RAG_{key.upper()}"] = str(job[key])
     question = job["questions"][0]
     return {"search": cold_command(["search", question], env, cwd), "ask": cold_command(["ask", question], env, cwd)}
 

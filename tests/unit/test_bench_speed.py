@@ -74,3 +74,20 @@ def test_a_cold_command_reports_wall_time_and_its_own_peak_memory(tmp_path):
     assert figures["runs"] == 2 and 0 < figures["wall_s"] < 60 and 10 < figures["peak_mib"] < 200 < len(ballast) / 2**20
     with pytest.raises(RagError, match=r"^cold `rag ask` failed: rag: error: the question is empty"):
         cold_command(["ask", ""], dict(os.environ), tmp_path, runs=1)
+
+
+def test_the_cold_commands_answer_with_the_settings_of_the_in_process_run(tmp_path, monkeypatch):
+    import evals.bench_speed as bench
+
+    seen = []
+    monkeypatch.setattr(bench, "cold_command", lambda args, env, cwd: seen.append((args, env)) or {})
+    job = {"questions": ["Who?", "Where?"], "model": "local:qwen2.5-coder-1.5b", "models_dir": "var/models",
+           "retrieval": "hybrid", "top_k": 6, "score_floor": 0.3, "context_tokens": 4096, "max_tokens": None,
+           "answer_style": "short", "quote": False, "min_support": 0.5}
+    bench.cold_figures(job, tmp_path / "index", tmp_path)
+    assert [args for args, _ in seen] == [["search", "Who?"], ["ask", "Who?"]]
+    env = seen[1][1]
+    assert (env["RAG_INDEX"], env["RAG_MODEL"], env["RAG_RETRIEVAL"], env["RAG_TOP_K"]) == (
+        str(tmp_path / "index"), "local:qwen2.5-coder-1.5b", "hybrid", "6")
+    assert (env["RAG_ANSWER_STYLE"], env["RAG_QUOTE"], env["RAG_SCORE_FLOOR"]) == ("short", "False", "0.3")
+    assert "RAG_MAX_TOKENS" not in env  # unset: the style's own default
