@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from evals.metrics import token_f1 as loose_f1
-from evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
 from rag.backends import GenerationParams
 from rag.citations import strip_markers
+from rag.evals.metrics import token_f1 as loose_f1
+from rag.evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
 from rag.prompting import format_passage
 
 MC_SYSTEM = ("Read the passages, then answer the multiple-choice question with the number of the correct choice only. "

@@ -1,6 +1,6 @@
 """`rag bench speed`: our pipeline and LangChain's tutorial recipe, timed in one run on one corpus.
 
-Each pipeline runs in a fresh process (`evals.speed_worker`), one after the other, so neither
+Each pipeline runs in a fresh process (`rag.evals.speed_worker`), one after the other, so neither
 competes with the other for the 2 cores and each one's peak memory is its own. Figures:
 index build time and passages/s (from scratch, embedder load included), peak memory,
 retrieval time per query, time to first token and total answer time (p50 / p95). Then, on the
@@ -153,7 +153,7 @@ def run(job: dict, out_dir: Path, say: Callable[[str], None]) -> dict:
             work.mkdir()
             job_file, result_file = work / "job.json", out_dir / f"{pipeline}.json"
             job_file.write_text(json.dumps({**job, "scratch": str(work)}), encoding="utf-8")
-            done = subprocess.run([sys.executable, "-m", "evals.speed_worker", pipeline, str(job_file), str(result_file)],
+            done = subprocess.run([sys.executable, "-m", "rag.evals.speed_worker", pipeline, str(job_file), str(result_file)],
                                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
             if done.returncode != 0:
                 raise RagError(f"the {pipeline} pipeline failed (exit {done.returncode}); its messages are above")

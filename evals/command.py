@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evals.gold import GoldQuestion
-from evals.report import build_report, write_run
-from evals.runner import OPEN_KEYS, Scored, run
 from rag import __version__
 from rag.claims.judge import SupportJudge
+from rag.evals.gold import GoldQuestion
+from rag.evals.report import build_report, write_run
+from rag.evals.runner import OPEN_KEYS, Scored, run
 from rag.types import Answer
 
 # flag name -> (metric, direction)
@@ -48,7 +48,7 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_di
              progress: bool = True, judge: SupportJudge | None = None) -> dict:
     """Ask every question with a progress bar, write the run folder, return the report.
 
-    `judge` scores the kept claims' citations (`evals.runner.run`); the assistant's own keeps the eval
+    `judge` scores the kept claims' citations (`rag.evals.runner.run`); the assistant's own keeps the eval
     judging as the product did.
     """
     from tqdm import tqdm

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evals.runner import OPEN_KEYS
 from rag.errors import InputError
+from rag.evals.runner import OPEN_KEYS
 
 HEADLINE = ("accuracy", "answer_accuracy", "citation_accuracy", "abstention_recall", "false_abstention_rate", "mrr", *OPEN_KEYS)
 

@@ -4,7 +4,7 @@
 "nuggets"?: [{"fact", "aliases": [alias, ...]}, ...]}`
 Unknown fields are ignored and `category` and `nuggets` are optional, so other gold files load as they are.
 A nugget is one fact a complete answer to an open question states; it counts as stated when one of its
-aliases occurs in the answer (`evals.metrics.alias_in`).
+aliases occurs in the answer (`rag.evals.metrics.alias_in`).
 """
 
 from __future__ import annotations

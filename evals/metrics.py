@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evals.gold import Nugget
 from rag.citations import strip_markers
 from rag.claims.judge import SupportJudge
 from rag.claims.sources import Source, sources_of
+from rag.evals.gold import Nugget
 from rag.types import Answer, Claim
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}’‘“”–—…]")

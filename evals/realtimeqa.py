@@ -15,8 +15,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.metrics import overlap_f1
 from rag.errors import InputError
+from rag.evals.metrics import overlap_f1
 
 # The authors' prediction files on the development split, scored with the benchmark's rules.
 PUBLISHED = {

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from evals.runner import RIGHT, Scored, by_category, summary
+from rag.evals.runner import RIGHT, Scored, by_category, summary
 
 
 def _failed(r: Scored) -> bool:

@@ -6,9 +6,9 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evals.gold import GoldQuestion
-from evals.metrics import ClaimCitations, alias_in, claim_citation_scores, exact_match, nuggets_found, token_f1
 from rag.claims.judge import SupportJudge
+from rag.evals.gold import GoldQuestion
+from rag.evals.metrics import ClaimCitations, alias_in, claim_citation_scores, exact_match, nuggets_found, token_f1
 from rag.render import answer_dict
 from rag.types import Answer
 

@@ -1,6 +1,6 @@
 """One pipeline of `rag bench speed`, run in its own process so its peak memory is its own.
 
-    python -m evals.speed_worker rag|langchain JOB.json RESULT.json
+    python -m rag.evals.speed_worker rag|langchain JOB.json RESULT.json
 
 JOB names the corpus folder, the questions, a scratch folder and the settings; RESULT gets the
 build figures and per-question timings. Both pipelines load the same model once, answer one
@@ -36,14 +36,14 @@ def _backend(job: dict):
 
 def run_rag(job: dict) -> dict:
     """Our path: index the corpus from scratch, then answer through the Assistant."""
-    from index.build import build_index
-    from index.sources import text_bytes
     from rag import store
     from rag.assistant import Assistant, AssistantSettings
     from rag.backends import GenerationParams
     from rag.claims.align import AlignmentJudge
     from rag.embedders import open_embedder, resolve
     from rag.hybrid import HybridRetriever
+    from rag.index.build import build_index
+    from rag.index.sources import text_bytes
     from rag.prompting import MAX_TOKENS, resolve_quote, resolve_style
     from rag.retrieval import DenseRetriever
 
@@ -68,10 +68,10 @@ def run_rag(job: dict) -> dict:
 
 
 def run_langchain(job: dict) -> dict:
-    """LangChain's tutorial recipe (evals.baseline_langchain) with sentence-transformers' torch MiniLM."""
-    from evals.baseline_langchain import LangChainRecipe
-    from index.sources import Skipped, discover, read_article
+    """LangChain's tutorial recipe (rag.evals.baseline_langchain) with sentence-transformers' torch MiniLM."""
     from rag.embedding import MiniLMEmbedder
+    from rag.evals.baseline_langchain import LangChainRecipe
+    from rag.index.sources import Skipped, discover, read_article
 
     started = time.perf_counter()  # like rag's build: reading the articles and loading the embedder count
     files, _ = discover([Path(job["corpus"])])

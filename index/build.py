@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunking import Chunker, ChunkingSettings
-from index.lock import index_lock
-from index.sources import Skipped, discover, read_article
 from rag import store
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, InputError
+from rag.index.chunking import Chunker, ChunkingSettings
+from rag.index.lock import index_lock
+from rag.index.sources import Skipped, discover, read_article
 from rag.types import Chunk
 
 EMBED_SLICE = 256  # passages per embedding call: progress granularity, and a bound on tokenizer memory

@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.metadata import extract_date, extract_title
 from rag.hashing import file_sha256
+from rag.index.metadata import extract_date, extract_title
 from rag.types import Article
 
 ARTICLE_SUFFIXES = (".txt", ".md")

@@ -29,10 +29,10 @@ def _say(message: str) -> None:
 def _embedder(settings: Settings, index_dir: Path, sources: list[Path], rebuild: bool = False):
     """The embedder for building `index_dir` from `sources`: the one it was built with, unless a rebuild
     or a pinned choice; `auto` picks by the size of the sources."""
-    from index.build import recorded_sources
-    from index.sources import text_bytes
     from rag import store
     from rag.embedders import open_embedder, resolve
+    from rag.index.build import recorded_sources
+    from rag.index.sources import text_bytes
 
     existing = None if rebuild else store.embedder_id(index_dir)
     if existing and settings.embedder == "auto":
@@ -54,7 +54,7 @@ def _report_build(report) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from index.build import build_index, recorded_sources
+    from rag.index.build import build_index, recorded_sources
 
     paths = [Path(p) for p in args.paths]
     missing = next((p for p in paths if not p.exists()), None)
@@ -80,7 +80,7 @@ def _open_store(settings: Settings):
         if not DEFAULT_SOURCES.is_dir():
             raise IndexMissingError(f"no index at {settings.index} and no articles in ./{DEFAULT_SOURCES}: "
                                     f"build one with `rag index PATH --index {settings.index}`")
-        from index.build import build_index
+        from rag.index.build import build_index
 
         _say(f"no index at {settings.index} yet: building it from {DEFAULT_SOURCES}/")
         embedder = _embedder(settings, settings.index, [DEFAULT_SOURCES])
@@ -151,16 +151,16 @@ def cmd_ask(args, settings: Settings) -> int:
 
 def _articles_of(manifest: dict) -> list:
     """The articles an index was built from, read again from their recorded sources."""
-    from index.sources import Skipped, discover, read_article
+    from rag.index.sources import Skipped, discover, read_article
 
     files, _ = discover([Path(p) for p in manifest["sources"] if Path(p).exists()])
     return [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from evals.command import evaluate, format_metrics, run_meta, threshold_failures
-    from evals.compare import compare
-    from evals.gold import load_gold
+    from rag.evals.command import evaluate, format_metrics, run_meta, threshold_failures
+    from rag.evals.compare import compare
+    from rag.evals.gold import load_gold
 
     if args.compare:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))
@@ -183,7 +183,7 @@ def cmd_eval(args, settings: Settings) -> int:
     manifest = assistant.retriever.store.manifest
     ask, model, note = assistant.answer, assistant.backend.name, ""
     if args.baseline == "langchain":
-        from evals.baseline_langchain import NOTE, LangChainRecipe
+        from rag.evals.baseline_langchain import NOTE, LangChainRecipe
 
         recipe = LangChainRecipe(_articles_of(manifest), assistant.retriever.embedder, assistant.backend)
         ask, model, note = recipe.answer, recipe.name, NOTE
@@ -206,7 +206,7 @@ def _realtimeqa_corpus(args) -> tuple[Path, list[str]]:
     """Write the chosen weeks' search results as articles (once); returns the benchmark's folder and weeks."""
     import hashlib
 
-    from evals.realtimeqa import weeks_in, write_corpus
+    from rag.evals.realtimeqa import weeks_in, write_corpus
 
     if not args.data:
         raise InputError("rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
@@ -230,13 +230,13 @@ def _realtimeqa_corpus(args) -> tuple[Path, list[str]]:
 def cmd_bench(args, settings: Settings) -> int:
     if args.benchmark == "speed":
         return cmd_bench_speed(args, settings)
-    from evals.bench_realtimeqa import published_table, run_bench
-    from evals.command import run_meta
-    from evals.realtimeqa import load_questions
-    from index.build import build_index
-    from index.sources import text_bytes
     from rag.embedders import open_embedder, resolve
     from rag.embedding import MINILM_ID
+    from rag.evals.bench_realtimeqa import published_table, run_bench
+    from rag.evals.command import run_meta
+    from rag.evals.realtimeqa import load_questions
+    from rag.index.build import build_index
+    from rag.index.sources import text_bytes
 
     home, weeks = _realtimeqa_corpus(args)
     questions = load_questions(Path(args.data), weeks, args.mode)[: args.limit]
@@ -265,11 +265,11 @@ SPEED_QUESTIONS = 20  # `rag bench speed` default: a fixed sample, the first 20 
 
 
 def cmd_bench_speed(args, settings: Settings) -> int:
-    from evals.bench_speed import run, table
-    from evals.gold import questions_of
+    from rag.evals.bench_speed import run, table
+    from rag.evals.gold import questions_of
 
     if args.corpus == "realtimeqa":
-        from evals.realtimeqa import load_questions
+        from rag.evals.realtimeqa import load_questions
 
         home, weeks = _realtimeqa_corpus(args)
         corpus = home / "corpus"
@@ -358,8 +358,8 @@ def cmd_ui(args, settings: Settings) -> int:
 
     password = _server_token(args, lowest_port=1)  # Gradio needs a real port
     assistant = _assistant(settings)  # one model for every browser tab
-    from ui.app import Services, build_app, launch
-    from ui.library import Library
+    from rag.ui.app import Services, build_app, launch
+    from rag.ui.library import Library
 
     services = Services(assistant, Library(settings.index, assistant.retriever.embedder), Path(args.feedback),
                         settings.top_k)

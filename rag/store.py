@@ -138,7 +138,7 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) ->
 def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray) -> Path:
     """Write a new generation, then atomically point `current` at it; returns its folder.
 
-    Callers hold `index.lock.index_lock`: one writer at a time.
+    Callers hold `rag.index.lock.index_lock`: one writer at a time.
     """
     import faiss
 

@@ -52,9 +52,9 @@ def main() -> None:
 
     import faiss
 
-    from evals.realtimeqa import load_questions, weeks_in
     from rag import store
     from rag.embedders import open_embedder
+    from rag.evals.realtimeqa import load_questions, weeks_in
     from rag.vector_index import build_hnsw
 
     path = Path(args.index) if args.index else sorted(Path("var/bench").glob("realtimeqa-*/index"))[0]

@@ -24,9 +24,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12)
     args = parser.parse_args()
 
-    from evals.bench_speed import percentile
     from rag.cli import _assistant
     from rag.config import load_settings
+    from rag.evals.bench_speed import percentile
     from rag.prompting import build_messages
 
     assistant = _assistant(load_settings({"index": args.index}))

@@ -32,7 +32,7 @@ def gold_figures(retriever, gold: list[dict], k: int = 5) -> str:
 
 def realtimeqa_figures(retriever, questions) -> str:
     """Answer recall at 1, 4 and 10, and milliseconds per query."""
-    from evals.metrics import alias_in
+    from rag.evals.metrics import alias_in
 
     found = {1: 0, 4: 0, 5: 0, 10: 0}
     started = time.perf_counter()
@@ -80,7 +80,7 @@ def main() -> None:
     if rtqa is None or not store.exists(rtqa):
         print("RealTime QA: no index (build one with `rag bench realtimeqa --limit 1`)")
         return
-    from evals.realtimeqa import load_questions, weeks_in
+    from rag.evals.realtimeqa import load_questions, weeks_in
 
     data = Path(args.realtimeqa_data)
     questions = load_questions(data, weeks_in(data), "gen")

@@ -21,9 +21,9 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=Path("evals/open.jsonl"))
     args = parser.parse_args()
 
-    from evals.command import format_metrics
-    from evals.gold import load_gold
-    from evals.runner import score, summary
+    from rag.evals.command import format_metrics
+    from rag.evals.gold import load_gold
+    from rag.evals.runner import score, summary
 
     gold = {q.id: q for q in load_gold(args.gold)}
     rows = [json.loads(line) for line in (args.run / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]

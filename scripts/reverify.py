@@ -31,13 +31,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the new run (predictions, report) into this folder")
     args = parser.parse_args()
 
-    from evals.command import format_metrics
-    from evals.gold import load_gold
-    from evals.runner import score, summary
     from rag import store
     from rag.claims.align import AlignmentJudge
     from rag.claims.quotes import quote_answer
     from rag.embedders import embedder_for
+    from rag.evals.command import format_metrics
+    from rag.evals.gold import load_gold
+    from rag.evals.runner import score, summary
     from rag.render import answer_dict
     from rag.types import Answer, Passage
     from rag.verify import verify
@@ -72,7 +72,7 @@ def main() -> None:
         results.append(result)
     print(format_metrics(summary(results)))
     if args.out:  # a run folder like `rag eval`'s, so `rag eval --compare` reads it
-        from evals.report import build_report, write_run
+        from rag.evals.report import build_report, write_run
 
         meta = json.loads((args.run / "report.json").read_text(encoding="utf-8"))["meta"]
         meta["reverified"] = {"from": str(args.run), "quotes": args.quotes, "min_support": args.min_support,

@@ -37,9 +37,9 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def retriever(tmp_path, seeds_copy):
     """The seeds indexed with the hashed bag-of-words embedder in small chunks: real, exact rankings, no model."""
-    from index.build import build_index
-    from index.chunking import ChunkingSettings
     from rag import store
+    from rag.index.build import build_index
+    from rag.index.chunking import ChunkingSettings
     from rag.retrieval import DenseRetriever
     from tests.fakes import HashEmbedder
 

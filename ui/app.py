@@ -20,8 +20,8 @@ from typing import Any
 
 from rag.conversation import Conversation, Turn
 from rag.errors import RagError
-from ui.library import Library
-from ui.render import answer_html, error_html, streaming_html
+from rag.ui.library import Library
+from rag.ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger("rag.ui")
 INTERNAL = "internal error: the details are in the server's log"
@@ -231,7 +231,7 @@ def launch(app, host: str, port: int, password: str | None, announce=lambda url:
     `announce` gets the URL once the port is bound (a busy port raises OSError before)."""
     import gradio as gr
 
-    from ui.library import MAX_UPLOAD_BYTES
+    from rag.ui.library import MAX_UPLOAD_BYTES
 
     app.queue(default_concurrency_limit=1, max_size=64)
     app.launch(server_name=host, server_port=port, auth=("rag", password) if password else None,

@@ -3,7 +3,7 @@
 Uploads are copied into `<index>/uploads/`, a folder recorded among the index's sources, so a later
 `rag index` keeps them. A removed upload is moved to `<index>/removed/`, never deleted: nothing a
 user gave us is lost. File names are reduced to a safe slug; an unusable or clashing name gets a
-generated one. Every change goes through `index.build.build_index`, so it is incremental (only the
+generated one. Every change goes through `rag.index.build.build_index`, so it is incremental (only the
 new article is embedded), locked against other writers, and switched in atomically.
 """
 
@@ -151,6 +151,6 @@ class Library:
         self._sync(say)
 
     def _sync(self, say: Callable[[str], None]) -> int:
-        from index.build import build_index
+        from rag.index.build import build_index
 
         return build_index(self.index_dir, [self.uploads], self.embedder, say=say, progress=True).embedded_texts

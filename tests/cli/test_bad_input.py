@@ -21,18 +21,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
 from rag import store
 from rag.assistant import Assistant
+from rag.index.build import build_index
+from rag.index.chunking import ChunkingSettings
 from rag.retrieval import DenseRetriever
 from rag.serve.app import create_app
+from rag.ui.app import Services, answer_stream
+from rag.ui.library import Library
 from tests.cli.bad_input_table import Row, Table, scrub
 from tests.conftest import ROOT, SEEDS, Run, rag
 from tests.fakes import HashEmbedder, ScriptedBackend
 from tests.http_stubs import StubServer, openai_stream
-from ui.app import Services, answer_stream
-from ui.library import Library
 
 DOC = ROOT / "docs" / "bad-input.md"
 CLI, SERVE, UI_CHAT, UI_UPLOAD = "`rag` CLI", "`rag serve`", "UI chat", "UI upload"

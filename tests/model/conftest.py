@@ -21,8 +21,8 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def seed_store(embedder, tmp_path_factory):
-    from index.build import build_index
     from rag import store
+    from rag.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("model") / "index"
     build_index(index_dir, [SEEDS], embedder)

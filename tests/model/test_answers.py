@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.gold import load_gold
-from evals.runner import run, summary
+from rag.evals.gold import load_gold
+from rag.evals.runner import run, summary
 
 pytestmark = pytest.mark.model
 QUESTIONS = Path(__file__).with_name("questions.jsonl")

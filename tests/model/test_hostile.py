@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from evals.metrics import alias_in
+from rag.evals.metrics import alias_in
 from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.model
@@ -20,9 +20,9 @@ CASES = [json.loads(line) for line in (ROOT / "evals" / "hostile.jsonl").read_te
 
 @pytest.fixture(scope="module")
 def hostile_assistant(embedder, backend, tmp_path_factory):
-    from index.build import build_index
     from rag import store
     from rag.assistant import Assistant, AssistantSettings
+    from rag.index.build import build_index
     from rag.prompting import resolve_quote
     from rag.retrieval import DenseRetriever
 

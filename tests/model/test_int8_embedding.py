@@ -25,8 +25,8 @@ def int8():
 
 @pytest.fixture(scope="module")
 def int8_store(int8, tmp_path_factory):
-    from index.build import build_index
     from rag import store
+    from rag.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("int8") / "index"
     build_index(index_dir, [SEEDS], int8)

@@ -1,8 +1,8 @@
 import pytest
 
-from evals.bench_speed import percentile, summarise, table
-from evals.gold import questions_of
 from rag.errors import InputError, RagError
+from rag.evals.bench_speed import percentile, summarise, table
+from rag.evals.gold import questions_of
 
 
 def test_percentiles_interpolate():
@@ -67,7 +67,7 @@ def test_cold_rows_appear_when_measured():
 def test_a_cold_command_reports_wall_time_and_its_own_peak_memory(tmp_path):
     import os
 
-    from evals.bench_speed import cold_command
+    from rag.evals.bench_speed import cold_command
 
     ballast = bytearray(b"x") * (600 * 2**20)  # a big parent (pytest after the model tier is 2 GB) must not count
     figures = cold_command(["--version"], dict(os.environ), tmp_path, runs=2)
@@ -77,7 +77,7 @@ def test_a_cold_command_reports_wall_time_and_its_own_peak_memory(tmp_path):
 
 
 def test_the_cold_commands_answer_with_the_settings_of_the_in_process_run(tmp_path, monkeypatch):
-    import evals.bench_speed as bench
+    import rag.evals.bench_speed as bench
 
     seen = []
     monkeypatch.setattr(bench, "cold_command", lambda args, env, cwd: seen.append((args, env)) or {})

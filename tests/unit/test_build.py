@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
 from rag import store
 from rag.errors import InputError
+from rag.index.build import build_index
+from rag.index.chunking import ChunkingSettings
 from tests.fakes import HashEmbedder
 
 SETTINGS = ChunkingSettings(max_tokens=40, target_tokens=20, overlap_tokens=5)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import Chunker, ChunkingSettings
+from rag.index.chunking import Chunker, ChunkingSettings
 from rag.types import Article
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"

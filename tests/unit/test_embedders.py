@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from index.sources import text_bytes
 from rag.embedders import INT8_FROM_BYTES, cpu_has_vnni, open_embedder, resolve
 from rag.errors import IndexCorruptError
+from rag.index.sources import text_bytes
 
 CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 {extra}\nbugs\t\t: spectre_v1\n"
 

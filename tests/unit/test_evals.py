@@ -2,13 +2,13 @@ import json
 
 import pytest
 
-from evals.command import threshold_failures
-from evals.compare import compare
-from evals.gold import GoldQuestion, load_gold
-from evals.metrics import alias_in, exact_match, normalise, token_f1
-from evals.report import build_report, write_run
-from evals.runner import percentile, score, summary
 from rag.errors import InputError
+from rag.evals.command import threshold_failures
+from rag.evals.compare import compare
+from rag.evals.gold import GoldQuestion, load_gold
+from rag.evals.metrics import alias_in, exact_match, normalise, token_f1
+from rag.evals.report import build_report, write_run
+from rag.evals.runner import percentile, score, summary
 
 
 def test_normalise_and_alias_matching():

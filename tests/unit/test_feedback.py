@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from evals.gold import GoldQuestion, load_gold
 from rag.errors import InputError
+from rag.evals.gold import GoldQuestion, load_gold
 from rag.feedback import gold_candidates, record, write_candidates
 from rag.types import Answer, Chunk, Citation, Passage
 

@@ -72,8 +72,8 @@ def test_the_abstention_floor_uses_the_best_similarity_not_the_first_passage(ret
 
 
 def test_an_upload_in_the_ui_keeps_the_hybrid_retriever(retriever, tmp_path):
-    from ui.app import Services
-    from ui.library import Library
+    from rag.ui.app import Services
+    from rag.ui.library import Library
 
     index_dir = retriever.store.path.parent if retriever.store.path.name.startswith("gen-") else retriever.store.path
     services = Services(Assistant(HybridRetriever(retriever.store, retriever.embedder), ScriptedBackend()),

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from index.metadata import extract_date, extract_title
+from rag.index.metadata import extract_date, extract_title
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

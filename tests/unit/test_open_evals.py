@@ -6,15 +6,15 @@ from collections.abc import Sequence
 
 import pytest
 
-from evals.command import evaluate, format_metrics
-from evals.compare import compare
-from evals.gold import GoldQuestion, Nugget, load_gold
-from evals.metrics import ClaimCitations, claim_citation_scores
-from evals.report import build_report, failures, write_run
-from evals.runner import HALLUCINATED, MISSING, RIGHT, by_category, run, score, summary
 from rag.claims.align import Judgement
 from rag.claims.sources import Source
 from rag.errors import InputError
+from rag.evals.command import evaluate, format_metrics
+from rag.evals.compare import compare
+from rag.evals.gold import GoldQuestion, Nugget, load_gold
+from rag.evals.metrics import ClaimCitations, claim_citation_scores
+from rag.evals.report import build_report, failures, write_run
+from rag.evals.runner import HALLUCINATED, MISSING, RIGHT, by_category, run, score, summary
 from rag.types import Answer, Chunk, Citation, Claim, Passage
 
 _WORD = re.compile(r"\w+")

@@ -76,8 +76,8 @@ def test_a_short_extraction_and_an_abstention_are_left_as_they_are():
 
 
 def test_the_assistant_quotes_only_when_the_setting_says_so(tmp_path):
-    from index.build import build_index
     from rag import store
+    from rag.index.build import build_index
 
     corpus = tmp_path / "articles"
     corpus.mkdir()

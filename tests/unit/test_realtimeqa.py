@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from evals.bench_realtimeqa import published_table, summarise
-from evals.realtimeqa import (
+from rag.errors import InputError
+from rag.evals.bench_realtimeqa import published_table, summarise
+from rag.evals.realtimeqa import (
     exact_match,
     load_questions,
     normalise,
@@ -14,7 +15,6 @@ from evals.realtimeqa import (
     weeks_in,
     write_corpus,
 )
-from rag.errors import InputError
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_except_questions_are_left_out_of_generation_scores(data):
 
 
 def test_a_free_answer_is_matched_to_the_closest_choice():
-    from evals.bench_realtimeqa import match_choice
+    from rag.evals.bench_realtimeqa import match_choice
 
     choices = ("“Game of Thrones”", "“Squid Game”", "“Breaking Bad”")
     assert match_choice("Netflix renewed Squid Game", choices) == 1  # curly quotes do not block a match
@@ -89,7 +89,7 @@ def test_a_free_answer_is_matched_to_the_closest_choice():
 
 
 def test_the_bench_report_page_escapes_page_text():
-    from evals.bench_realtimeqa import render_html
+    from rag.evals.bench_realtimeqa import render_html
 
     report = {"mode": "gen", "meta": {"model": "m"}, "metrics": {"questions": 1, "scored": 1, "em": 0.0, "f1": 0.0,
                                                                 "abstained": 0.0}}

@@ -6,14 +6,14 @@ import os
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
 from rag import store
 from rag.assistant import Assistant
 from rag.backends import GenerationParams
 from rag.backends.api import anthropic_backend, openai_backend
 from rag.backends.registry import BackendOptions, open_backend
 from rag.errors import BackendError, InputError
+from rag.index.build import build_index
+from rag.index.chunking import ChunkingSettings
 from rag.retrieval import DenseRetriever
 from tests.fakes import HashEmbedder
 from tests.http_stubs import Reply, StubServer, anthropic_stream, closed_port, error, openai_stream

@@ -1,14 +1,14 @@
-"""Finding article files (`index.sources`): the size cap, copies, odd names and symbolic links."""
+"""Finding article files (`rag.index.sources`): the size cap, copies, odd names and symbolic links."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
-from index.sources import MAX_ARTICLE_BYTES, UNHASHED, Skipped, SourceFile, discover, read_article
 from rag import store
+from rag.index.build import build_index
+from rag.index.chunking import ChunkingSettings
+from rag.index.sources import MAX_ARTICLE_BYTES, UNHASHED, Skipped, SourceFile, discover, read_article
 from tests.fakes import HashEmbedder
 
 SETTINGS = ChunkingSettings(max_tokens=40, target_tokens=20, overlap_tokens=5)

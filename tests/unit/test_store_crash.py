@@ -18,10 +18,10 @@ import faiss
 import numpy as np
 import pytest
 
-from index.build import build_index, recorded_sources
-from index.chunking import ChunkingSettings
 from rag import store
 from rag.errors import IndexCorruptError, InputError
+from rag.index.build import build_index, recorded_sources
+from rag.index.chunking import ChunkingSettings
 from rag.types import Chunk
 from tests.fakes import HashEmbedder
 

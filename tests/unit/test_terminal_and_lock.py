@@ -1,7 +1,7 @@
 import io
 import threading
 
-from index.lock import index_lock
+from rag.index.lock import index_lock
 from rag.terminal import StreamPrinter
 
 

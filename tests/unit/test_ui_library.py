@@ -1,14 +1,14 @@
-"""Uploads (`ui.library`): the checks, the file names, and the index kept in step without re-embedding the seeds."""
+"""Uploads (`rag.ui.library`): the checks, the file names, and the index kept in step without re-embedding the seeds."""
 
 import hashlib
 
 import pytest
 
-from index.build import build_index
 from rag import store
 from rag.errors import InputError
+from rag.index.build import build_index
+from rag.ui.library import Accepted, ArticleRow, Library, UploadReport, check_upload, safe_stem
 from tests.fakes import HashEmbedder
-from ui.library import Accepted, ArticleRow, Library, UploadReport, check_upload, safe_stem
 
 SEED = "000_ebc01fc2445bc94e"
 ZORBLAT = (b"Zorblat opens a battery plant in Lyon\n\n"

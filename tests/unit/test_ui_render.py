@@ -1,18 +1,18 @@
-"""The chat's HTML (`ui.render`): article and model text stays text, `[n]` links to its source, one HTML block."""
+"""The chat's HTML (`rag.ui.render`): article and model text stays text, `[n]` links to its source, one HTML block."""
 
 import re
 
 import pytest
 
-from index.build import build_index
-from index.chunking import ChunkingSettings
 from rag import store
 from rag.assistant import Assistant
 from rag.conversation import Rewrite
+from rag.index.build import build_index
+from rag.index.chunking import ChunkingSettings
 from rag.retrieval import DenseRetriever
 from rag.types import Answer, Chunk, Citation, Passage
+from rag.ui.render import anchor, answer_html, closest_html, error_html, highlight, sources_html, streaming_html
 from tests.fakes import HashEmbedder, ScriptedBackend
-from ui.render import anchor, answer_html, closest_html, error_html, highlight, sources_html, streaming_html
 
 # Everything Markdown or HTML could act on, plus blank lines in all three line-ending styles.
 HOSTILE = ("Zorblat rose 5%.\n\nIt said <script>alert(1)</script> and <img src=x onerror=alert(1)> then **bold** and "

@@ -1,4 +1,4 @@
-"""The UI's answering loop (`ui.app.answer_stream`): tokens, then one final event; follow-ups, errors, Stop, the lock."""
+"""The UI's answering loop (`rag.ui.app.answer_stream`): tokens, then one final event; follow-ups, errors, Stop, the lock."""
 
 import logging
 import threading
@@ -8,8 +8,8 @@ import pytest
 from rag.assistant import Assistant
 from rag.conversation import Rewrite, Turn
 from rag.errors import BackendError
+from rag.ui.app import INTERNAL, Services, answer_stream
 from tests.fakes import ScriptedBackend
-from ui.app import INTERNAL, Services, answer_stream
 
 VP = "What is the name of Tesla's vice president in charge of external relations in China?"
 FOLLOW_UP = "On which social media account did she publish a commentary?"
