@@ -15,6 +15,7 @@ from rag.claims.judge import SupportJudge
 from rag.evals.gold import GoldQuestion
 from rag.evals.report import build_report, write_run
 from rag.evals.runner import OPEN_KEYS, Scored, run
+from rag.store import Manifest
 from rag.types import Answer
 
 # flag name -> (metric, direction)
@@ -27,7 +28,7 @@ THRESHOLDS = {
 }
 
 
-def run_meta(gold_path: Path, model: str, settings: dict, manifest: dict | None, note: str = "") -> dict:
+def run_meta(gold_path: Path, model: str, settings: dict, manifest: Manifest | None, note: str = "") -> dict:
     """What makes a run reproducible: gold file hash, model spec, settings, index manifest, versions."""
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -37,8 +38,8 @@ def run_meta(gold_path: Path, model: str, settings: dict, manifest: dict | None,
         "temperature": 0.0,
         "seed": 0,
         "settings": settings,
-        "index": {k: manifest[k] for k in ("created", "embedder", "chunking", "sources", "articles", "packages")}
-        if manifest else None,
+        "index": {k: v for k, v in manifest.to_dict().items()
+                  if k in ("created", "embedder", "chunking", "sources", "articles", "packages")} if manifest else None,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
         "note": note,
     }

@@ -55,7 +55,7 @@ def run_rag(job: dict) -> dict:
     built = {"build_s": round(load_s + report.seconds, 2), "embedder_load_s": round(load_s, 2),
              "passages": report.chunks, "embedder": embedder.model_id, "peak_build_mib": peak_mib()}
     loaded = store.load(Path(job["scratch"]) / "index")
-    built["faiss_index"] = loaded.manifest["faiss_index"]
+    built["faiss_index"] = loaded.manifest.faiss_index
     retriever = (HybridRetriever if job["retrieval"] == "hybrid" else DenseRetriever)(loaded, embedder)
     backend, model_load_s = _backend(job)
     style = resolve_style(job["answer_style"], backend.name)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,7 +16,6 @@ from rag import store
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, InputError
 from rag.index.chunking import Chunker, ChunkingSettings
-from rag.index.lock import index_lock
 from rag.index.sources import Skipped, discover, read_article
 from rag.types import Chunk
 
@@ -48,20 +46,6 @@ def _package_versions() -> dict[str, str]:
     return found
 
 
-def recorded_sources(index_dir: Path) -> list[Path]:
-    """Source folders of an index, readable even if its other files are damaged.
-
-    The manifest names them; `sources.json` beside the generations keeps a copy for when the
-    manifest itself is unreadable, so `rag index --rebuild --index DIR` can still repair it.
-    """
-    for path in (index_dir / store.CURRENT / store.MANIFEST, index_dir / store.SOURCES):
-        try:
-            return [Path(p) for p in json.loads(path.read_text(encoding="utf-8"))["sources"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return []
-
-
 def build_index(
     index_dir: Path,
     paths: list[Path],
@@ -74,24 +58,23 @@ def build_index(
     """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources."""
     started = time.perf_counter()
     settings = settings or ChunkingSettings()
-    with index_lock(index_dir, say):
-        store.remove_stale(index_dir)  # whatever a killed build left
+    with store.writer(index_dir, say):
         previous, notes = _reusable_previous(index_dir, embedder, settings, rebuild)
-        sources = _merge_sources(recorded_sources(index_dir), paths)
+        sources = _merge_sources(store.recorded_sources(index_dir), paths)
         if not sources:
             raise InputError("no articles to index: give a file or folder, e.g. `rag index seeds/`")
         files, skipped = discover(sources)
-        old_articles = previous.manifest["articles"] if previous else {}
+        old_articles = previous.manifest.articles if previous else {}
         old_rows = _rows_by_article(previous) if previous else {}
-        old_vectors = previous.vectors if previous else None  # reconstructed once, sliced per article
+        old_vectors = previous.vectors() if previous else None  # reconstructed once, sliced per article
         chunker = Chunker(embedder.count_tokens, settings)
         chunks: list[Chunk] = []
         vectors: list[np.ndarray | int] = []
-        articles: dict[str, dict] = {}
+        articles: dict[str, store.ArticleEntry] = {}
         added, updated, unchanged = [], [], []
         to_embed: list[Chunk] = []
 
-        def keep(article_id: str, entry: dict) -> None:
+        def keep(article_id: str, entry: store.ArticleEntry) -> None:
             """Carry an article's chunks and vectors over from the previous index, unembedded."""
             rows = old_rows[article_id]
             chunks.extend(previous.chunks[r] for r in rows)
@@ -100,8 +83,8 @@ def build_index(
 
         for source in files:
             old = old_articles.get(source.article_id)
-            if old and old["sha256"] == source.sha256:
-                keep(source.article_id, {**old, "source": str(source.path)})
+            if old and old.sha256 == source.sha256:
+                keep(source.article_id, replace(old, source=str(source.path)))
                 unchanged.append(source.article_id)
                 continue
             article = read_article(source)
@@ -114,21 +97,17 @@ def build_index(
             chunks.extend(new_chunks)
             to_embed.extend(new_chunks)
             vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
-            articles[article.id] = {"source": str(source.path), "sha256": source.sha256, "title": article.title,
-                                    "published": article.published, "chunks": len(new_chunks)}
+            articles[article.id] = store.ArticleEntry(str(source.path), source.sha256, article.title, article.published,
+                                                      len(new_chunks))
             (updated if old else added).append(article.id)
         embedded = _embed(embedder, to_embed, say, progress)
         matrix = _assemble(vectors, embedded, embedder.dim)
         removed = sorted(set(old_articles) - set(articles))
-        manifest = {
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "embedder": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens, "normalized": True},
-            "metric": "inner_product",
-            "chunking": settings.to_dict(),
-            "sources": [str(p) for p in sources],
-            "articles": articles,
-            "packages": _package_versions(),
-        }
+        manifest = store.Manifest(
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            embedder=store.EmbedderInfo(embedder.model_id, embedder.dim, embedder.max_tokens),
+            chunking=settings.to_dict(), sources=tuple(str(p) for p in sources), articles=articles,
+            packages=_package_versions())
         store.save(index_dir, manifest, chunks, matrix)
     return BuildReport(index_dir, tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(skipped),
                        len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes))
@@ -142,9 +121,9 @@ def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSe
         previous = store.load(index_dir)
     except IndexCorruptError as exc:
         return None, [f"previous index unusable, rebuilding from scratch ({exc})"]
-    if previous.manifest["embedder"]["id"] != embedder.model_id:
+    if previous.manifest.embedder.id != embedder.model_id:
         return None, ["previous index used another embedder; re-embedding everything"]
-    if previous.manifest["chunking"] != settings.to_dict():
+    if dict(previous.manifest.chunking) != settings.to_dict():
         return None, ["chunking settings changed; re-embedding everything"]
     return previous, []
 

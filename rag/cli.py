@@ -31,13 +31,12 @@ def _embedder(settings: Settings, index_dir: Path, sources: list[Path], rebuild:
     or a pinned choice; `auto` picks by the size of the sources."""
     from rag import store
     from rag.embedders import open_embedder, resolve
-    from rag.index.build import recorded_sources
     from rag.index.sources import text_bytes
 
     existing = None if rebuild else store.embedder_id(index_dir)
     if existing and settings.embedder == "auto":
         return open_embedder(existing, settings.models_dir, _say)
-    corpus = text_bytes([*recorded_sources(index_dir), *sources])
+    corpus = text_bytes([*store.recorded_sources(index_dir), *sources])
     return open_embedder(resolve(settings.embedder, corpus), settings.models_dir, _say)
 
 
@@ -54,7 +53,8 @@ def _report_build(report) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from rag.index.build import build_index, recorded_sources
+    from rag.index.build import build_index
+    from rag.store import recorded_sources
 
     paths = [Path(p) for p in args.paths]
     missing = next((p for p in paths if not p.exists()), None)
@@ -153,7 +153,7 @@ def _articles_of(manifest: dict) -> list:
     """The articles an index was built from, read again from their recorded sources."""
     from rag.index.sources import Skipped, discover, read_article
 
-    files, _ = discover([Path(p) for p in manifest["sources"] if Path(p).exists()])
+    files, _ = discover([Path(p) for p in manifest.sources if Path(p).exists()])
     return [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
 
 
@@ -327,16 +327,16 @@ def cmd_status(args, settings: Settings) -> int:
     manifest = store.load(settings.index).manifest
     models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}
     if args.json:
-        print(json.dumps({"index": str(settings.index), "manifest": manifest, "models_assembled": models}, indent=2))
+        print(json.dumps({"index": str(settings.index), "manifest": manifest.to_dict(), "models_assembled": models},
+                         indent=2))
         return 0
-    print(f"index     {settings.index} (built {manifest['created']})")
-    print(f"embedder  {manifest['embedder']['id']} ({manifest['embedder']['dim']}-d, {manifest['metric']})")
-    passages = sum(a["chunks"] for a in manifest["articles"].values())
-    print(f"vectors   {passages} passages, FAISS {manifest.get('faiss_index', 'IndexFlatIP')}")
-    print(f"sources   {', '.join(manifest['sources'])}")
-    print(f"articles  {len(manifest['articles'])}")
-    for article_id, a in sorted(manifest["articles"].items()):
-        print(f"  {article_id}  {a['published'] or '          '}  {a['chunks']:>3} chunks  {a['title']}")
+    print(f"index     {settings.index} (built {manifest.created})")
+    print(f"embedder  {manifest.embedder.id} ({manifest.embedder.dim}-d, {manifest.metric})")
+    print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}")
+    print(f"sources   {', '.join(manifest.sources)}")
+    print(f"articles  {len(manifest.articles)}")
+    for article_id, a in sorted(manifest.articles.items()):
+        print(f"  {article_id}  {a.published or '          '}  {a.chunks:>3} chunks  {a.title}")
     for name, present in models.items():
         print(f"model     local:{name}: {'assembled' if present else 'not assembled yet (assembled on first use)'}")
     return 0

@@ -60,4 +60,4 @@ def open_embedder(model_id: str, models_dir: Path, say: Callable[[str], None] = 
 
 def embedder_for(loaded, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Embedder:
     """The embedder a loaded index (`rag.store.Store`) was built with: queries must use the same model."""
-    return open_embedder(loaded.manifest["embedder"]["id"], models_dir, say)
+    return open_embedder(loaded.manifest.embedder.id, models_dir, say)

@@ -65,7 +65,7 @@ class HybridRetriever:
         """Dense cosine for every chosen row (BM25-only finds are scored from their stored vectors)."""
         missing = [r for r in rows if r not in known]
         if missing:
-            stored = np.stack([self.store.faiss_index.reconstruct(r) for r in missing])
+            stored = self.store.vectors(missing)
             known = {**known, **dict(zip(missing, (stored @ vector).tolist(), strict=True))}
         return {r: float(known[r]) for r in rows}
 

@@ -59,8 +59,8 @@ def main() -> None:
 
     path = Path(args.index) if args.index else sorted(Path("var/bench").glob("realtimeqa-*/index"))[0]
     loaded = store.load(path)
-    base = loaded.vectors
-    embedder = open_embedder(loaded.manifest["embedder"]["id"], Path("var/models"))
+    base = loaded.vectors()
+    embedder = open_embedder(loaded.manifest.embedder.id, Path("var/models"))
     questions = load_questions(Path(args.data), weeks_in(Path(args.data)), "gen")
     queries = np.vstack([embedder.embed_query(q.question) for q in questions]).astype(np.float32)
     print(f"{len(base)} real vectors from {path}, {len(queries)} real queries, faiss {faiss.__version__}, "

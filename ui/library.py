@@ -15,9 +15,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import InputError
 from rag.hashing import file_sha256
+
+if TYPE_CHECKING:
+    from rag.store import Manifest
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_UPLOAD_BYTES = 5_000_000  # a long news article is ~50 kB; this leaves room without inviting abuse
@@ -90,7 +94,7 @@ class Library:
         self.embedder = embedder
         self.max_bytes = max_bytes
 
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         """The current index's manifest."""
         from rag import store
 
@@ -99,16 +103,16 @@ class Library:
     def articles(self) -> list[ArticleRow]:
         """Every indexed article, sorted by id."""
         uploaded = {p.stem for p in self.uploads.glob("*") if p.suffix.lower() in ARTICLE_SUFFIXES}
-        return [ArticleRow(article_id, a["title"], a.get("published") or "", a["chunks"], article_id in uploaded)
-                for article_id, a in sorted(self.manifest()["articles"].items())]
+        return [ArticleRow(article_id, a.title, a.published or "", a.chunks, article_id in uploaded)
+                for article_id, a in sorted(self.manifest().articles.items())]
 
     def add(self, files: list[tuple[str, bytes]], say: Callable[[str], None] = lambda _: None) -> UploadReport:
         """Check, store and index uploaded (name, bytes) pairs; bad files are reported, not fatal."""
-        indexed = self.manifest()["articles"]
+        indexed = self.manifest().articles
         taken = set(indexed) | {p.stem for p in self.uploads.glob("*")}
         # The same bytes as an indexed article from any folder: `rag index` skips a copy of an article, so
         # accepting it would report an upload that never reaches the index.
-        known = {a["sha256"]: f"already indexed as {article_id}" for article_id, a in indexed.items()}
+        known = {a.sha256: f"already indexed as {article_id}" for article_id, a in indexed.items()}
         known |= {file_sha256(p): f"already added as {p.stem}"
                   for p in self.uploads.glob("*") if p.is_file()}
         accepted, rejected = [], []
@@ -138,7 +142,7 @@ class Library:
         """Take an uploaded article out of the index; its file is kept under `removed/`."""
         matches = [p for p in self.uploads.glob(f"{article_id}.*") if p.stem == article_id]
         if not matches:
-            if article_id in self.manifest()["articles"]:
+            if article_id in self.manifest().articles:
                 raise InputError(f"{article_id} was not added here: remove its file from the indexed folder "
                                  "and run `rag index`")
             raise InputError(f"no article {article_id} in the index")

@@ -112,13 +112,13 @@ def check_index(index_dir: Path, *allowed: set[str]) -> set[str]:
     import faiss
 
     loaded = store.load(index_dir)  # verifies both checksums
-    articles = set(loaded.manifest["articles"])
+    articles = set(loaded.manifest.articles)
     assert articles in allowed, f"article set is neither the old nor the new one: {sorted(articles ^ allowed[0])[:5]}..."
     gen = index_dir / store.CURRENT
     with (gen / store.CHUNKS).open(encoding="utf-8") as f:
         lines = sum(1 for _ in f)
     ntotal = faiss.read_index(str(gen / store.VECTORS)).ntotal
-    counted = sum(a["chunks"] for a in loaded.manifest["articles"].values())
+    counted = loaded.manifest.passages
     assert lines == ntotal == counted == len(loaded.chunks)
     assert {c.article_id for c in loaded.chunks} == articles
     return articles
@@ -282,4 +282,4 @@ def test_a_destroyed_manifest_is_repaired_by_the_command_it_names(tmp_path, seed
     repaired = rag("index", "--rebuild", "--index", str(index_dir), cwd=tmp_path)
     assert repaired.code == 0, repaired.err
     assert check_index(index_dir, SEED_IDS) == SEED_IDS
-    assert store.load(index_dir).manifest["sources"] == [str(SEEDS.resolve())]
+    assert store.load(index_dir).manifest.sources == (str(SEEDS.resolve()),)

@@ -46,7 +46,7 @@ def test_the_onnx_vectors_are_torch_vectors_to_float_rounding(exact, embedder, s
 def test_a_torch_built_index_ranks_every_gold_question_the_same(exact, embedder, seed_store):
     from rag.retrieval import DenseRetriever
 
-    assert seed_store.manifest["embedder"]["id"] == MINILM_ID  # built by the torch model (tests/model/conftest.py)
+    assert seed_store.manifest.embedder.id == MINILM_ID  # built by the torch model (tests/model/conftest.py)
     ours, theirs = DenseRetriever(seed_store, exact), DenseRetriever(seed_store, embedder)
     for question in _questions():
         assert [p.chunk.id for p in ours.retrieve(question, 10)] == [p.chunk.id for p in theirs.retrieve(question, 10)], question

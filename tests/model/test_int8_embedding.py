@@ -56,7 +56,7 @@ def test_the_int8_index_ranks_the_seed_questions(int8_store, int8):
     from rag.retrieval import DenseRetriever
 
     retriever = DenseRetriever(int8_store, int8)
-    assert int8_store.manifest["embedder"]["id"] == "sentence-transformers/all-MiniLM-L6-v2@onnx-qint8"
+    assert int8_store.manifest.embedder.id == "sentence-transformers/all-MiniLM-L6-v2@onnx-qint8"
     top = [p.chunk.id for p in retriever.retrieve("Which company did Tesla partner with on mapping?", 2)]
     assert top == ["002_9ad4130286e12838:4", "000_ebc01fc2445bc94e:5"]
     top = [p.chunk.id for p in retriever.retrieve("Which Chinese premier did Musk meet in Beijing?", 2)]

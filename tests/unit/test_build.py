@@ -127,4 +127,4 @@ def test_passages_are_embedded_longest_first_and_stored_in_article_order(tmp_pat
     loaded = store.load(tmp_path / "ix")
     assert [(c.article_id, c.ordinal) for c in loaded.chunks] == sorted((c.article_id, c.ordinal) for c in loaded.chunks)
     for row, chunk in enumerate(loaded.chunks):  # each row holds its own chunk's vector
-        assert loaded.vectors[row] == pytest.approx(embedder.embed_query(chunk.text))
+        assert loaded.vectors([row])[0] == pytest.approx(embedder.embed_query(chunk.text))

@@ -64,12 +64,12 @@ def test_a_file_that_grows_over_the_limit_keeps_its_indexed_version(tmp_path):
     path = write(tmp_path / "docs" / "a.txt", "Tesla news\n\nTesla opened a plant in Shanghai.")
     write(tmp_path / "docs" / "b.txt", "BYD news\n\nBYD opened a plant in Hungary.")
     build_index(tmp_path / "ix", [tmp_path / "docs"], HashEmbedder(), SETTINGS)
-    before = store.load(tmp_path / "ix").manifest["articles"]["a"]
+    before = store.load(tmp_path / "ix").manifest.articles["a"]
     os.truncate(path, 300_000_000)
     report = build_index(tmp_path / "ix", [], HashEmbedder(), SETTINGS)
     assert [(s.path, s.reason) for s in report.skipped] == [(path, TOO_LARGE)]
     assert (report.removed, report.unchanged) == ((), ("b",))
-    assert store.load(tmp_path / "ix").manifest["articles"]["a"] == before
+    assert store.load(tmp_path / "ix").manifest.articles["a"] == before
 
 
 def test_a_copy_under_another_name_is_skipped_but_empty_files_are_not_copies(tmp_path):

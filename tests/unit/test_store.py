@@ -12,7 +12,8 @@ from rag.types import Chunk
 def sample(dim=4):
     chunks = [Chunk(f"a:{i}", "a", i, f"text {i}", i * 10, i * 10 + 6, "Title A") for i in range(3)]
     vectors = np.eye(3, dim, dtype=np.float32)
-    manifest = {"embedder": {"id": "test/e", "dim": dim}, "articles": {"a": {"sha256": "x"}}, "sources": []}
+    manifest = store.Manifest("2024-01-01T00:00:00+00:00", store.EmbedderInfo("test/e", dim, 256), {}, (),
+                              {"a": store.ArticleEntry("a.txt", "x", "Title A", None, 3)})
     return manifest, chunks, vectors
 
 
@@ -21,9 +22,11 @@ def test_round_trip_and_search(tmp_path):
     store.save(tmp_path / "ix", manifest, chunks, vectors)
     loaded = store.load(tmp_path / "ix", expect_embedder="test/e")
     assert loaded.chunks == tuple(chunks)
-    assert loaded.manifest["format_version"] == store.FORMAT_VERSION
-    assert set(loaded.manifest["checksums"]) == {"chunks.jsonl", "vectors.faiss"}
-    np.testing.assert_array_equal(loaded.vectors, vectors)
+    assert loaded.manifest.format_version == store.FORMAT_VERSION
+    assert set(loaded.manifest.checksums) == {"chunks.jsonl", "vectors.faiss"}
+    assert loaded.manifest == manifest.sealed("IndexFlatIP", loaded.manifest.checksums)
+    np.testing.assert_array_equal(loaded.vectors(), vectors)
+    np.testing.assert_array_equal(loaded.vectors([2, 0]), vectors[[2, 0]])
     assert loaded.search(np.array([0, 1, 0, 0], np.float32), 2) == [(1, 1.0), (0, 0.0)]
 
 
@@ -81,7 +84,9 @@ def test_a_crash_before_the_switch_leaves_the_previous_index(tmp_path, monkeypat
         store.save(tmp_path / "ix", manifest, chunks[:1], vectors[:1])
     monkeypatch.undo()
     assert len(store.load(tmp_path / "ix").chunks) == 3
-    # the next successful save cleans up the abandoned generation
-    store.save(tmp_path / "ix", manifest, chunks[:2], vectors[:2])
-    assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")) == ["gen-000003"]
+    # the next writer cleans up the abandoned generation
+    with store.writer(tmp_path / "ix", lambda _: None):
+        store.save(tmp_path / "ix", manifest, chunks[:2], vectors[:2])
+    # (no reader ever saw the abandoned gen-000002, so its number is free again)
+    assert sorted(p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")) == ["gen-000002"]
     assert len(store.load(tmp_path / "ix").chunks) == 2

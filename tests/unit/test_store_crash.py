@@ -20,8 +20,9 @@ import pytest
 
 from rag import store
 from rag.errors import IndexCorruptError, InputError
-from rag.index.build import build_index, recorded_sources
+from rag.index.build import build_index
 from rag.index.chunking import ChunkingSettings
+from rag.store import recorded_sources
 from rag.types import Chunk
 from tests.fakes import HashEmbedder
 
@@ -32,12 +33,12 @@ class Crash(BaseException):
     """Stands for SIGKILL: nothing after it runs, and no `except Exception` can swallow it."""
 
 
-def version(name: str, n: int) -> tuple[dict, list[Chunk], np.ndarray]:
+def version(name: str, n: int) -> tuple[store.Manifest, list[Chunk], np.ndarray]:
     """An index of one article `name` with n chunks (row i is the unit vector e_{i mod DIM})."""
     chunks = [Chunk(f"{name}:{i}", name, i, f"{name} text {i}", i * 10, i * 10 + 6, name.title()) for i in range(n)]
     vectors = np.eye(n, DIM, dtype=np.float32) if n <= DIM else np.tile(np.eye(DIM, dtype=np.float32), (n // DIM + 1, 1))[:n]
-    manifest = {"embedder": {"id": "test/e", "dim": DIM}, "articles": {name: {"sha256": name, "chunks": n}},
-                "sources": [f"/articles/{name}"]}
+    manifest = store.Manifest("2024-01-01T00:00:00+00:00", store.EmbedderInfo("test/e", DIM, 256), {}, (f"/articles/{name}",),
+                              {name: store.ArticleEntry(f"/articles/{name}/{name}.txt", name, name.title(), None, n)})
     return manifest, chunks, vectors
 
 
@@ -83,9 +84,9 @@ def check_consistent(index_dir) -> store.Store:
     gen = index_dir / store.CURRENT
     lines = (gen / store.CHUNKS).read_text(encoding="utf-8").splitlines()
     ntotal = faiss.read_index(str(gen / store.VECTORS)).ntotal
-    counted = sum(a["chunks"] for a in loaded.manifest["articles"].values())
+    counted = loaded.manifest.passages
     assert len(lines) == ntotal == counted == len(loaded.chunks)
-    assert {c.article_id for c in loaded.chunks} == set(loaded.manifest["articles"])
+    assert {c.article_id for c in loaded.chunks} == set(loaded.manifest.articles)
     return loaded
 
 
@@ -128,13 +129,14 @@ def test_a_crash_at_every_step_of_save_leaves_the_old_or_the_new_index(tmp_path,
         loaded = check_consistent(index_dir)
         expected = NEW if k > commit else OLD
         assert loaded.chunks == tuple(expected[1]), f"crash before call {k} ({ops[k] if k < len(ops) else 'none'})"
-        np.testing.assert_array_equal(loaded.vectors, expected[2])
-        assert recorded_sources(index_dir) == [pathlib.Path(p) for p in expected[0]["sources"]]
+        np.testing.assert_array_equal(loaded.vectors(), expected[2])
+        assert recorded_sources(index_dir) == [pathlib.Path(p) for p in expected[0].sources]
 
-        # whatever the crash left behind does not stop the next save, which leaves nothing stale
-        written = store.save(index_dir, *NEXT)
+        # whatever the crash left behind does not stop the next writer, which leaves nothing stale
+        with store.writer(index_dir, lambda _: None):
+            written = store.save(index_dir, *NEXT)
         assert check_consistent(index_dir).chunks == tuple(NEXT[1])
-        assert entries(index_dir) == {store.CURRENT, written.name, store.SOURCES}, f"crash before call {k}"
+        assert entries(index_dir) == {".lock", store.CURRENT, written.name, store.SOURCES}, f"crash before call {k}"
 
 
 def test_every_file_and_folder_is_synced_before_the_switch_and_the_switch_after(tmp_path, monkeypatch):
@@ -168,21 +170,21 @@ def test_a_reader_during_a_switch_reads_one_generation(tmp_path, monkeypatch):
     """`rag ask` while `rag index` finishes: the reader must not mix the old manifest with the new files."""
     index_dir = tmp_path / "ix"
     store.save(index_dir, *OLD)
-    real_sha = store.file_sha256
+    real_sha = store.files.file_sha256
     switched = []
 
     def sha_during_a_switch(path):
         if not switched:  # the writer commits NEW (and removes OLD) just after the reader opened OLD's manifest
             switched.append(True)
-            monkeypatch.setattr(store, "file_sha256", real_sha)
+            monkeypatch.setattr(store.files, "file_sha256", real_sha)
             store.save(index_dir, *NEW)
         return real_sha(path)
 
-    monkeypatch.setattr(store, "file_sha256", sha_during_a_switch)
+    monkeypatch.setattr(store.files, "file_sha256", sha_during_a_switch)
     loaded = store.load(index_dir)
     assert switched == [True]
     assert loaded.chunks == tuple(NEW[1])
-    assert loaded.manifest["articles"] == NEW[0]["articles"]
+    assert loaded.manifest.articles == NEW[0].articles
 
 
 def test_a_manifest_that_is_not_an_object_is_a_clear_error(tmp_path):

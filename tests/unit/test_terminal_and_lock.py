@@ -1,7 +1,7 @@
 import io
 import threading
 
-from rag.index.lock import index_lock
+from rag.store.lock import index_lock
 from rag.terminal import StreamPrinter
 
 

@@ -98,7 +98,7 @@ def chunk_texts(index_dir, article_id):
 
 def test_the_seeds_are_listed_as_not_uploaded(library):
     rows = library.articles()
-    assert [r.id for r in rows] == sorted(library.manifest()["articles"]) and len(rows) == 5
+    assert [r.id for r in rows] == sorted(library.manifest().articles) and len(rows) == 5
     assert not any(r.uploaded for r in rows)
     assert rows[0].id == SEED and rows[0].chunks == len(chunk_texts(library.index_dir, SEED)) > 0
 
@@ -112,7 +112,7 @@ def test_adding_an_article_stores_it_and_embeds_only_its_passages(library, index
     assert new_chunks and embedder.embedded == new_chunks
     row = next(r for r in library.articles() if r.id == "Zorblat-Lyon")
     assert row == ArticleRow("Zorblat-Lyon", "Zorblat opens a battery plant in Lyon", "", len(new_chunks), True)
-    assert [r.id for r in library.articles() if not r.uploaded] == sorted(library.manifest()["articles"].keys() - {row.id})
+    assert [r.id for r in library.articles() if not r.uploaded] == sorted(library.manifest().articles.keys() - {row.id})
 
 
 def test_a_markdown_upload_keeps_its_suffix(library, index_dir):
@@ -179,8 +179,8 @@ def test_removing_an_upload_keeps_its_file_and_takes_it_out_of_the_index(library
     library.remove("zorblat")
     assert not (index_dir / "uploads" / "zorblat.txt").exists()
     assert (index_dir / "removed" / "zorblat.txt").read_bytes() == ZORBLAT
-    assert "zorblat" not in library.manifest()["articles"] and chunk_texts(index_dir, "zorblat") == []
-    assert [r.id for r in library.articles()] == sorted(library.manifest()["articles"]) and len(library.articles()) == 5
+    assert "zorblat" not in library.manifest().articles and chunk_texts(index_dir, "zorblat") == []
+    assert [r.id for r in library.articles()] == sorted(library.manifest().articles) and len(library.articles()) == 5
     with pytest.raises(InputError) as info:  # it is gone
         library.remove("zorblat")
     assert str(info.value) == "no article zorblat in the index"
@@ -199,7 +199,7 @@ def test_a_seed_article_cannot_be_removed_here(library, index_dir):
     with pytest.raises(InputError) as info:
         library.remove(SEED)
     assert str(info.value) == (f"{SEED} was not added here: remove its file from the indexed folder and run `rag index`")
-    assert SEED in library.manifest()["articles"]
+    assert SEED in library.manifest().articles
     assert not (index_dir / "removed").exists()
 
 
@@ -218,7 +218,7 @@ def test_a_later_rag_index_keeps_the_uploads(library, index_dir, embedder):
     report = build_index(index_dir, [], embedder)
     assert "zorblat" in report.unchanged and report.added == () and report.removed == ()
     assert report.embedded_texts == 0 and embedder.embedded == []
-    assert str((index_dir / "uploads").resolve()) in library.manifest()["sources"]
+    assert str((index_dir / "uploads").resolve()) in library.manifest().sources
     assert [r.id for r in library.articles() if r.uploaded] == ["zorblat"]
 
 
@@ -226,7 +226,7 @@ def test_a_later_rag_index_does_not_bring_a_removed_upload_back(library, index_d
     library.add([("zorblat.txt", ZORBLAT)])
     library.remove("zorblat")
     report = build_index(index_dir, [], embedder)
-    assert "zorblat" not in library.manifest()["articles"] and report.added == ()
+    assert "zorblat" not in library.manifest().articles and report.added == ()
 
 
 def test_a_name_differing_only_in_case_does_not_replace_an_earlier_upload(library, index_dir):

@@ -38,7 +38,7 @@ def big_corpus(monkeypatch):
     monkeypatch.setattr(vector_index, "HNSW_FROM", 100)
     vectors = unit_vectors(120)
     chunks = [Chunk(f"a{i // 10}:{i % 10}", f"a{i // 10}", i % 10, f"text {i}", 0, 6, "T") for i in range(120)]
-    manifest = {"embedder": {"id": "test/e", "dim": 16}, "articles": {}, "sources": []}
+    manifest = store.Manifest("2024-01-01T00:00:00+00:00", store.EmbedderInfo("test/e", 16, 256), {}, (), {})
     return vectors, chunks, manifest
 
 
@@ -46,8 +46,8 @@ def test_the_saved_index_records_and_reloads_its_type(tmp_path, big_corpus):
     vectors, chunks, manifest = big_corpus
     store.save(tmp_path / "ix", manifest, chunks, vectors)
     loaded = store.load(tmp_path / "ix")
-    assert loaded.manifest["faiss_index"] == "IndexHNSWFlat"
+    assert loaded.manifest.faiss_index == "IndexHNSWFlat"
     assert type(loaded.faiss_index).__name__ == "IndexHNSWFlat"
     assert loaded.faiss_index.hnsw.efSearch == vector_index.HNSW_EF_SEARCH  # saved with the index, not reset on load
     assert loaded.search(vectors[37], 3)[0] == (37, pytest.approx(1.0, abs=1e-5))
-    np.testing.assert_array_equal(loaded.vectors, vectors)
+    np.testing.assert_array_equal(loaded.vectors(), vectors)

@@ -1,4 +1,4 @@
-"""The saved index: one owner for the on-disk format, used by both read and write paths.
+"""The saved index's files: one owner for the on-disk format, used by both read and write paths.
 
 Layout of an index folder:
     current -> gen-000007        symlink, swapped atomically when a build finishes
@@ -9,7 +9,7 @@ Layout of an index folder:
                                   HNSW for large corpora: rag.vector_index)
     sources.json                  the article folders again, so `rag index --rebuild` still
                                   knows them when a manifest is damaged
-    .lock                         held by `rag index` while it writes
+    .lock                         held by `rag index` while it writes (rag.store.lock)
 A build writes a new generation (synced, under a temporary name), then flips `current`,
 so a crash at any point leaves the previous index loadable; what a killed build leaves
 behind is removed by the next one. No pickle anywhere.
@@ -17,9 +17,11 @@ behind is removed by the next one. No pickle anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,9 +30,10 @@ import numpy as np
 from rag import vector_index
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.hashing import file_sha256
+from rag.store.lock import index_lock
+from rag.store.manifest import FORMAT_VERSION, Manifest
 from rag.types import Chunk
 
-FORMAT_VERSION = 1
 MANIFEST, CHUNKS, VECTORS, CURRENT = "manifest.json", "chunks.jsonl", "vectors.faiss", "current"
 SOURCES = "sources.json"
 
@@ -45,17 +48,18 @@ class Store:
     """A loaded index: manifest, chunks and their vectors (row i belongs to chunks[i])."""
 
     path: Path
-    manifest: dict
+    manifest: Manifest
     chunks: tuple[Chunk, ...]
     faiss_index: object
 
-    @property
-    def vectors(self) -> np.ndarray:
-        """All vectors, reconstructed from the index (used for incremental rebuilds)."""
-        n = self.faiss_index.ntotal
-        if n == 0:
-            return np.zeros((0, self.manifest["embedder"]["dim"]), dtype=np.float32)
-        return self.faiss_index.reconstruct_n(0, n)
+    def vectors(self, rows: list[int] | None = None) -> np.ndarray:
+        """The stored vectors of `rows` (all rows when None), one per row, in that order."""
+        if rows is None:
+            n = self.faiss_index.ntotal
+            return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest.embedder.dim), np.float32)
+        if not rows:
+            return np.zeros((0, self.manifest.embedder.dim), np.float32)
+        return np.stack([self.faiss_index.reconstruct(int(r)) for r in rows])
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top-k (row, inner product) pairs for one normalised query vector."""
@@ -96,6 +100,20 @@ def embedder_id(index_dir: Path) -> str | None:
         return None
 
 
+def recorded_sources(index_dir: Path) -> list[Path]:
+    """Source folders of an index, readable even if its other files are damaged.
+
+    The manifest names them; `sources.json` beside the generations keeps a copy for when the
+    manifest itself is unreadable, so `rag index --rebuild --index DIR` can still repair it.
+    """
+    for path in (index_dir / CURRENT / MANIFEST, index_dir / SOURCES):
+        try:
+            return [Path(p) for p in json.loads(path.read_text(encoding="utf-8"))["sources"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return []
+
+
 def _current_generation(index_dir: Path) -> Path:
     """The folder `current` points at, resolved once so every file is read from one generation."""
     link = index_dir / CURRENT
@@ -110,14 +128,14 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) ->
 
     hint = rebuild_hint(index_dir)
     try:
-        manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        raw = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+        version = raw.get("format_version")  # a manifest that is not an object fails here (AttributeError)
+        if version != FORMAT_VERSION:
             raise IndexCorruptError(
-                f"index at {index_dir} has format {manifest.get('format_version')!r}, this rag reads "
-                f"{FORMAT_VERSION}: rebuild it with `{hint}`"
-            )
+                f"index at {index_dir} has format {version!r}, this rag reads {FORMAT_VERSION}: rebuild it with `{hint}`")
+        manifest = Manifest.from_dict(raw)
         for name in (CHUNKS, VECTORS):
-            if file_sha256(gen / name) != manifest["checksums"][name]:
+            if file_sha256(gen / name) != manifest.checksums.get(name):
                 raise IndexCorruptError(f"index at {index_dir} is corrupt ({name} fails its checksum): rebuild it with `{hint}`")
         with (gen / CHUNKS).open(encoding="utf-8") as f:
             chunks = tuple(Chunk(**json.loads(line)) for line in f)
@@ -126,55 +144,65 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) ->
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"index at {index_dir} cannot be read ({type(exc).__name__}): rebuild it with `{hint}`") from exc
-    if index.ntotal != len(chunks) or index.d != manifest["embedder"]["dim"]:
+    if index.ntotal != len(chunks) or index.d != manifest.embedder.dim:
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (vectors and chunks differ): rebuild it with `{hint}`")
-    if expect_embedder and manifest["embedder"]["id"] != expect_embedder:
+    if expect_embedder and manifest.embedder.id != expect_embedder:
         raise IndexCorruptError(
-            f"index at {index_dir} was built with {manifest['embedder']['id']}, not {expect_embedder}: rebuild it with `{hint}`"
-        )
+            f"index at {index_dir} was built with {manifest.embedder.id}, not {expect_embedder}: rebuild it with `{hint}`")
     return Store(index_dir, manifest, chunks, index)
 
 
-def save(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray) -> Path:
-    """Write a new generation, then atomically point `current` at it; returns its folder.
+@contextlib.contextmanager
+def writer(index_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Be the index's one writer: hold its lock, and first clear what killed writers left behind."""
+    with index_lock(index_dir, on_wait):
+        _remove_stale(index_dir)
+        yield
 
-    Callers hold `rag.index.lock.index_lock`: one writer at a time.
+
+def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray) -> Path:
+    """Write a new generation, atomically point `current` at it, then remove the generation it replaced;
+    returns the new generation's folder.
+
+    Callers are inside `writer(index_dir)`: one writer at a time, starting from a clean folder.
     """
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
+    replaced = _current_generation(index_dir) if (index_dir / CURRENT).is_symlink() else None
     generation = _next_generation(index_dir)
     tmp = index_dir / f".{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    vectors_index = vector_index.build(vectors, manifest["embedder"]["dim"])
+    vectors_index = vector_index.build(vectors, manifest.embedder.dim)
     faiss.write_index(vectors_index, str(tmp / VECTORS))
     with (tmp / CHUNKS).open("w", encoding="utf-8") as f:
         for chunk in chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "faiss_index": vector_index.type_name(vectors_index),
-                "checksums": {name: file_sha256(tmp / name) for name in (CHUNKS, VECTORS)}}
-    _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+    manifest = manifest.sealed(vector_index.type_name(vectors_index),
+                               {name: file_sha256(tmp / name) for name in (CHUNKS, VECTORS)})
+    _write_synced(tmp / MANIFEST, json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False))
     for name in (CHUNKS, VECTORS):
         _fsync(tmp / name)
     _fsync(tmp)  # the folder's entries for its three files
     os.rename(tmp, index_dir / generation)
     # before the switch, so a folder being added is never forgotten (a rebuild may include it early)
-    _replace_synced(index_dir / SOURCES, json.dumps({"sources": manifest.get("sources", [])}, indent=2, ensure_ascii=False))
+    _replace_synced(index_dir / SOURCES, json.dumps({"sources": list(manifest.sources)}, indent=2, ensure_ascii=False))
     _fsync(index_dir)  # both renames are on disk before anything points at them
     link = index_dir / f".{CURRENT}.tmp"
     link.unlink(missing_ok=True)
     link.symlink_to(generation)
     os.replace(link, index_dir / CURRENT)  # the commit point
     _fsync(index_dir)  # make the new `current` link itself durable
-    remove_stale(index_dir)
+    if replaced is not None and replaced.name != generation:
+        shutil.rmtree(replaced, ignore_errors=True)  # a reader that opened it retries on the new one (load)
     return index_dir / generation
 
 
-def remove_stale(index_dir: Path) -> None:
+def _remove_stale(index_dir: Path) -> None:
     """Remove what killed builds leave: temporary folders and links, generations `current` does not name.
 
-    Only for the holder of the index lock; readers never look at any of these.
+    Only for the holder of the index lock (`writer`); readers never look at any of these.
     """
     if not index_dir.is_dir():
         return

@@ -1,0 +1,26 @@
+"""The index on disk: its files and their format (`files`), the manifest (`manifest`) and the writer's lock.
+
+Everything outside this package reads and writes an index through these names only.
+"""
+
+from rag.store.files import (
+    CHUNKS,
+    CURRENT,
+    MANIFEST,
+    SOURCES,
+    VECTORS,
+    Store,
+    embedder_id,
+    exists,
+    load,
+    rebuild_hint,
+    recorded_sources,
+    save,
+    writer,
+)
+from rag.store.lock import index_lock
+from rag.store.manifest import FORMAT_VERSION, ArticleEntry, EmbedderInfo, Manifest
+
+__all__ = ["CHUNKS", "CURRENT", "FORMAT_VERSION", "MANIFEST", "SOURCES", "VECTORS", "ArticleEntry", "EmbedderInfo",
+           "Manifest", "Store", "embedder_id", "exists", "index_lock", "load", "rebuild_hint", "recorded_sources",
+           "save", "writer"]

@@ -1,0 +1,81 @@
+"""The manifest: what an index says about itself, typed, and its JSON form in `manifest.json`.
+
+Readers get attributes (`manifest.embedder.id`), never keys; only `to_dict` and `from_dict` know
+the JSON names. A manifest that lacks a field or has the wrong shape is a damaged index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """The model the vectors come from: queries must be embedded by the same one."""
+
+    id: str
+    dim: int
+    max_tokens: int
+    normalized: bool = True
+
+
+@dataclass(frozen=True)
+class ArticleEntry:
+    """One indexed article: where it came from, its content hash and how many passages it has."""
+
+    source: str
+    sha256: str
+    title: str
+    published: str | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """An index's self-description. `faiss_index` and `checksums` are filled in by `rag.store.save`."""
+
+    created: str
+    embedder: EmbedderInfo
+    chunking: Mapping[str, Any]
+    sources: tuple[str, ...]
+    articles: Mapping[str, ArticleEntry]
+    packages: Mapping[str, str] = field(default_factory=dict)
+    metric: str = "inner_product"
+    faiss_index: str = ""
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+    @property
+    def passages(self) -> int:
+        """How many passages (vectors) the index holds."""
+        return sum(a.chunks for a in self.articles.values())
+
+    def sealed(self, faiss_index: str, checksums: Mapping[str, str]) -> Manifest:
+        """This manifest as written: with the vector index's type and the files' checksums."""
+        return replace(self, faiss_index=faiss_index, checksums=checksums, format_version=FORMAT_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written to `manifest.json` (and shown by `rag status --json`)."""
+        return {"format_version": self.format_version, "created": self.created, "embedder": asdict(self.embedder),
+                "metric": self.metric, "chunking": dict(self.chunking), "sources": list(self.sources),
+                "articles": {k: asdict(a) for k, a in self.articles.items()}, "packages": dict(self.packages),
+                "faiss_index": self.faiss_index, "checksums": dict(self.checksums)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """Read the JSON form; raises KeyError, TypeError or ValueError when it is not a manifest."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a manifest is an object, not {type(data).__name__}")
+        return cls(created=str(data["created"]), embedder=EmbedderInfo(**data["embedder"]),
+                   chunking=dict(data["chunking"]), sources=tuple(str(s) for s in data["sources"]),
+                   articles={str(k): ArticleEntry(**a) for k, a in data["articles"].items()},
+                   packages=dict(data.get("packages", {})), metric=str(data["metric"]),
+                   faiss_index=str(data.get("faiss_index", "IndexFlatIP")), checksums=dict(data["checksums"]),
+                   format_version=int(data["format_version"]))
