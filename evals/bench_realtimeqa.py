@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.backends import GenerationParams
 from rag.citations import strip_markers
+from rag.errors import InputError
 from rag.evals.metrics import token_f1 as loose_f1
 from rag.evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
 from rag.prompting import format_passage
@@ -83,6 +84,38 @@ def published_table(mode: str, ours: dict, label: str) -> str:
     for name, figures in PUBLISHED.items():
         lines.append(f"{name:50} {' / '.join(str(figures[k]) for k in key)}")
     return "\n".join(lines)
+
+
+# what the index holds, by --with-gold-articles
+SETTING = {False: "search results only (the published setting)",
+           True: "search results + gold articles (easier than the published setting)"}
+
+
+def prepare_corpus(data: str | None, weeks: list[str] | None, with_gold_articles: bool,
+                   say: Callable[[str], None]) -> tuple[Path, list[str]]:
+    """Write the chosen weeks' search results as article files (once); returns the run's home folder and the weeks.
+
+    The home folder is keyed by the weeks, so each choice of weeks keeps its own corpus and index."""
+    import hashlib
+
+    from rag.evals.realtimeqa import weeks_in, write_corpus
+
+    if not data:
+        raise InputError("rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
+                         "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)")
+    available = weeks_in(Path(data))
+    chosen = weeks or available
+    if not available:
+        raise InputError(f"no RealTime QA search results in {data}/search_results "
+                         "(expected files like 20220617_gcs.jsonl.gz)")
+    unknown = sorted(set(chosen) - set(available))
+    if unknown:
+        raise InputError(f"no search results for week(s) {', '.join(unknown)} in {data}/search_results")
+    key = hashlib.sha1(" ".join([*chosen, "gold" if with_gold_articles else ""]).encode()).hexdigest()[:10]
+    home = Path("var/bench") / f"realtimeqa-{key}"
+    pages = write_corpus(Path(data), chosen, home / "corpus", with_gold_articles)
+    say(f"{pages} unique pages from {len(chosen)} week(s) in {home / 'corpus'}")
+    return home, chosen
 
 
 def run_bench(questions: list[RTQuestion], mode: str, assistant, out_dir: Path, meta: dict,

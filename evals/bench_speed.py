@@ -23,6 +23,7 @@ from pathlib import Path
 from rag.errors import RagError
 
 PIPELINES = ("rag", "langchain")
+SPEED_QUESTIONS = 20  # questions per run unless --limit says otherwise: a fixed sample, the first 20
 COLD_RUNS = 3  # new processes per command; the first one also warms the page cache, hence the median
 
 
@@ -90,17 +91,22 @@ def cold_command(args: list[str], env: dict[str, str], cwd: Path, runs: int = CO
 
 
 def cold_figures(job: dict, index_dir: Path, cwd: Path) -> dict:
-    """Cold `rag search` and `rag ask` on the built index, with the job's first question and settings."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "RAG_INDEX": str(index_dir),
-           "RAG_MODELS_DIR": str(Path(job["models_dir"]).resolve())}
-    # the settings the in-process run answered with, so the cold `rag ask` answers the same way; unset ones keep
-    # the per-model defaults (quote, max_tokens)
-    for key in ("model", "retrieval", "top_k", "score_floor", "context_tokens", "max_tokens", "answer_style",
-                "quote", "min_support"):
-        if job.get(key) is not None:
-            env[f"RAG_{key.upper()}"] = str(job[key])
+    """Cold `rag search` and `rag ask` on the built index, with the job's first question and all its settings."""
+    env = {**os.environ, "RAG_INDEX": str(index_dir)}
+    for key, value in job["settings"].items():  # so the cold `rag ask` answers exactly as the in-process run did
+        if key != "index" and value is not None:
+            env[f"RAG_{key.upper()}"] = str(Path(value).resolve()) if key == "models_dir" else str(value)
     question = job["questions"][0]
     return {"search": cold_command(["search", question], env, cwd), "ask": cold_command(["ask", question], env, cwd)}
+
+
+def speed_questions(corpus: Path, questions_file: Path | None, seeds: Path) -> list[str]:
+    """The questions to time: those of `questions_file`, else the seed gold set when `corpus` is the seed folder."""
+    from rag.evals.gold import questions_of
+
+    if questions_file is not None:
+        return questions_of(questions_file)
+    return questions_of(Path("evals/gold.jsonl")) if corpus.resolve() == seeds.resolve() else []
 
 
 def _ratio(theirs: float, ours: float) -> str:
@@ -153,8 +159,7 @@ def run(job: dict, out_dir: Path, say: Callable[[str], None]) -> dict:
             work.mkdir()
             job_file, result_file = work / "job.json", out_dir / f"{pipeline}.json"
             job_file.write_text(json.dumps({**job, "scratch": str(work)}), encoding="utf-8")
-            done = subprocess.run([sys.executable, "-m", "rag.evals.speed_worker", pipeline, str(job_file), str(result_file)],
-                                  env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+            done = subprocess.run([sys.executable, "-m", "rag.evals.speed_worker", pipeline, str(job_file), str(result_file)])
             if done.returncode != 0:
                 raise RagError(f"the {pipeline} pipeline failed (exit {done.returncode}); its messages are above")
             figures[pipeline] = summarise(json.loads(result_file.read_text(encoding="utf-8")))

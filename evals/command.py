@@ -18,15 +18,6 @@ from rag.evals.runner import OPEN_KEYS, Scored, run
 from rag.store import Manifest
 from rag.types import Answer
 
-# flag name -> (metric, direction)
-THRESHOLDS = {
-    "min_accuracy": ("accuracy", ">="),
-    "min_answer_accuracy": ("answer_accuracy", ">="),
-    "min_citation_accuracy": ("citation_accuracy", ">="),
-    "min_abstention_recall": ("abstention_recall", ">="),
-    "max_false_abstention_rate": ("false_abstention_rate", "<="),
-}
-
 
 def run_meta(gold_path: Path, model: str, settings: dict, manifest: Manifest | None, note: str = "") -> dict:
     """What makes a run reproducible: gold file hash, model spec, settings, index manifest, versions."""
@@ -63,20 +54,6 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_di
     report = build_report(results, meta)
     write_run(out_dir, results, report)
     return report
-
-
-def threshold_failures(metrics: dict, limits: dict[str, float | None]) -> list[str]:
-    """Human lines for every threshold the metrics miss (empty when all pass)."""
-    failed = []
-    for flag, limit in limits.items():
-        if limit is None:
-            continue
-        metric, direction = THRESHOLDS[flag]
-        value = metrics.get(metric)
-        ok = value is not None and (value >= limit if direction == ">=" else value <= limit)
-        if not ok:
-            failed.append(f"{metric} is {value}, needs {direction} {limit} (--{flag.replace('_', '-')})")
-    return failed
 
 
 def format_metrics(metrics: dict) -> str:

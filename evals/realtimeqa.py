@@ -49,9 +49,14 @@ def weeks_in(data_dir: Path) -> list[str]:
     return sorted(p.name.split("_")[0] for p in (data_dir / "search_results").glob("*_gcs.jsonl.gz"))
 
 
+def questions_file(data_dir: Path, mode: str) -> Path:
+    """The benchmark's question file for `mode`: the "none of the above" variant for nota."""
+    return data_dir / ("questions_qa_nota.jsonl" if mode == "nota" else "questions_qa.jsonl")
+
+
 def load_questions(data_dir: Path, weeks: list[str], mode: str) -> list[RTQuestion]:
     """Questions of the chosen weeks; `nota` reads the None-of-the-above variant."""
-    path = data_dir / ("questions_qa_nota.jsonl" if mode == "nota" else "questions_qa.jsonl")
+    path = questions_file(data_dir, mode)
     if not path.exists():
         raise InputError(f"no {path.name} in {data_dir}")
     questions = []

@@ -2,7 +2,7 @@
 
     python -m rag.evals.speed_worker rag|langchain JOB.json RESULT.json
 
-JOB names the corpus folder, the questions, a scratch folder and the settings; RESULT gets the
+JOB names the corpus folder, the questions, a scratch folder and all the command's settings; RESULT gets the
 build figures and per-question timings. Both pipelines load the same model once, answer one
 unscored warm-up question (so page-ins of the model file are not charged to question 1), then
 the questions in order.
@@ -26,44 +26,40 @@ def _say(message: str) -> None:
     print(f"rag: {message}", file=sys.stderr, flush=True)
 
 
-def _backend(job: dict):
-    from rag.backends.registry import BackendOptions, open_backend
+def _settings(job: dict):
+    """The settings of the `rag bench speed` command that wrote the job."""
+    from rag.config import Settings
+
+    return Settings(**job["settings"])
+
+
+def _model(job: dict):
+    from rag.compose import open_model
 
     started = time.perf_counter()
-    backend = open_backend(job["model"], BackendOptions(Path(job["models_dir"]), job["context_tokens"], say=_say))
+    backend = open_model(_settings(job), _say)
     return backend, round(time.perf_counter() - started, 2)
 
 
 def run_rag(job: dict) -> dict:
-    """Our path: index the corpus from scratch, then answer through the Assistant."""
+    """Our path: index the corpus from scratch, then answer through the assistant `rag ask` builds."""
     from rag import store
-    from rag.assistant import Assistant, AssistantSettings
-    from rag.backends import GenerationParams
-    from rag.claims.align import AlignmentJudge
-    from rag.embedders import open_embedder, resolve
-    from rag.hybrid import HybridRetriever
+    from rag.compose import build_assistant, build_embedder, open_retriever
     from rag.index.build import build_index
-    from rag.index.sources import text_bytes
-    from rag.prompting import MAX_TOKENS, resolve_quote, resolve_style
-    from rag.retrieval import DenseRetriever
 
+    settings = _settings(job)
+    index_dir = Path(job["scratch"]) / "index"
     started = time.perf_counter()
-    model_id = resolve(job["embedder"], text_bytes([Path(job["corpus"])]))  # as `rag index` would choose
-    embedder = open_embedder(model_id, Path(job["models_dir"]), _say)
+    embedder = build_embedder(settings, index_dir, [Path(job["corpus"])], say=_say)  # as `rag index` would choose
     load_s = time.perf_counter() - started
-    report = build_index(Path(job["scratch"]) / "index", [Path(job["corpus"])], embedder, say=_say, progress=True)
+    report = build_index(index_dir, [Path(job["corpus"])], embedder, say=_say, progress=True)
     built = {"build_s": round(load_s + report.seconds, 2), "embedder_load_s": round(load_s, 2),
              "passages": report.chunks, "embedder": embedder.model_id, "peak_build_mib": peak_mib()}
-    loaded = store.load(Path(job["scratch"]) / "index")
+    loaded = store.load(index_dir)
     built["faiss_index"] = loaded.manifest.faiss_index
-    retriever = (HybridRetriever if job["retrieval"] == "hybrid" else DenseRetriever)(loaded, embedder)
-    backend, model_load_s = _backend(job)
-    style = resolve_style(job["answer_style"], backend.name)
-    assistant = Assistant(retriever, backend, AssistantSettings(
-        top_k=job["top_k"], score_floor=job["score_floor"], answer_style=style,
-        quote=resolve_quote(job.get("quote"), backend.name),
-        params=GenerationParams(max_tokens=job["max_tokens"] or MAX_TOKENS[style])),
-        AlignmentJudge(embedder, min_score=job["min_support"]))
+    retriever = open_retriever(settings, loaded, embedder)
+    backend, model_load_s = _model(job)
+    assistant = build_assistant(settings, retriever=retriever, backend=backend)
     return {**built, "model_load_s": model_load_s, **_answer_all(assistant.answer, job["questions"])}
 
 
@@ -71,20 +67,19 @@ def run_langchain(job: dict) -> dict:
     """LangChain's tutorial recipe (rag.evals.baseline_langchain) with sentence-transformers' torch MiniLM."""
     from rag.embedding import MiniLMEmbedder
     from rag.evals.baseline_langchain import LangChainRecipe
-    from rag.index.sources import Skipped, discover, read_article
+    from rag.index.sources import read_articles
 
     started = time.perf_counter()  # like rag's build: reading the articles and loading the embedder count
-    files, _ = discover([Path(job["corpus"])])
-    articles = [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
+    articles = read_articles([Path(job["corpus"])])
     load_started = time.perf_counter()
     embedder = MiniLMEmbedder()  # what LangChain's HuggingFaceEmbeddings runs: SentenceTransformer.encode, fp32
     load_s = time.perf_counter() - load_started
     _say(f"LangChain recipe: splitting and embedding {len(articles)} articles")
-    recipe = LangChainRecipe(articles, embedder, None, k=job["top_k"])  # the model loads after, as in run_rag
+    recipe = LangChainRecipe(articles, embedder, None, k=_settings(job).top_k)  # the model loads after, as in run_rag
     built = {"build_s": round(time.perf_counter() - started, 2), "embedder_load_s": round(load_s, 2),
              "passages": recipe.store.index.ntotal, "embedder": "sentence-transformers (torch fp32)",
              "faiss_index": type(recipe.store.index).__name__, "peak_build_mib": peak_mib()}
-    recipe.backend, model_load_s = _backend(job)
+    recipe.backend, model_load_s = _model(job)
     return {**built, "model_load_s": model_load_s, **_answer_all(recipe.answer, job["questions"])}
 
 

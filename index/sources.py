@@ -145,6 +145,12 @@ def read_article(source: SourceFile) -> Article | Skipped:
     )
 
 
+def read_articles(paths: list[Path]) -> list[Article]:
+    """Every readable article under `paths` (those that no longer exist are left out), as `rag index` reads them."""
+    files, _ = discover([p for p in paths if p.exists()])
+    return [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
+
+
 def text_bytes(paths: list[Path]) -> int:
     """Bytes of the article files `discover` would consider under `paths`, measured without reading them:
     a cheap size of the corpus, known before any model loads."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from rag.backends import ChatBackend, GenerationParams
 from rag.claims.judge import SupportJudge
 from rag.claims.quotes import quote_answer
+from rag.config import DEFAULTS
 from rag.errors import InputError
 from rag.prompting import NOT_IN_DOCUMENTS, build_messages
 from rag.retrieval import Retriever
@@ -22,16 +23,17 @@ PROMPT_OVERHEAD_TOKENS = 8  # chat-template tokens per message, on top of their 
 
 @dataclass(frozen=True)
 class AssistantSettings:
-    """Knobs of the answering path; defaults measured on the seed gold set (README)."""
+    """Knobs of the answering path, resolved for one model (`rag.compose.assistant_settings`); the defaults are
+    the settings' (`rag.config.Settings`, measured on the seed gold sets: README)."""
 
-    top_k: int = 4
-    score_floor: float = 0.25  # below this cosine similarity no passage is on topic
-    min_anchor_share: float = 1.0  # share of the question's names/numbers the cited passage must mention
-    min_topic_share: float = 0.5  # share of the question's other topic words it must contain
-    answer_style: str = "short"  # short | sentences (rag.prompting.resolve_style chooses for "auto")
-    quote: bool = False  # answer in the passages' own sentences (rag.claims.quotes)
-    focus: int = 0  # show only this many sentences closest to the question (rag.focus); 0: whole passages
-    focus_window: int = 1  # neighbours shown on either side of each focused sentence
+    top_k: int = DEFAULTS.top_k
+    score_floor: float = DEFAULTS.score_floor  # below this cosine similarity no passage is on topic
+    min_anchor_share: float = DEFAULTS.min_anchor_share  # share of the question's names/numbers the cited passage must mention
+    min_topic_share: float = DEFAULTS.min_topic_share  # share of the question's other topic words it must contain
+    answer_style: str = "short"  # short | sentences: a resolved style (rag.prompting.resolve_style chooses for "auto")
+    quote: bool = False  # answer in the passages' own sentences (rag.claims.quotes); resolved, like the style
+    focus: int = DEFAULTS.focus  # show only this many sentences closest to the question (rag.focus); 0: whole passages
+    focus_window: int = DEFAULTS.focus_window  # neighbours shown on either side of each focused sentence
     params: GenerationParams = field(default_factory=GenerationParams)
 
 

@@ -1,7 +1,8 @@
 """Settings: `rag.toml`, overridden by `RAG_*` environment variables, overridden by flags.
 
-Only the CLI reads settings; components take plain constructor arguments. Secrets are never
-settings: API keys come only from the providers' own environment variables.
+Commands read settings and `rag.compose` turns them into components, which take plain arguments;
+where a component has a default, it is `DEFAULTS`, so every default is written here once. Secrets
+are never settings: API keys come only from the providers' own environment variables.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Settings(BaseModel):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {value!r}")
         return value
+
+
+DEFAULTS = Settings()  # what components fall back to when built without settings (tests, library use)
 
 
 def _from_file(path: Path, named: bool) -> dict:

@@ -112,6 +112,14 @@ def _candidate(id_: str, entry: dict[str, Any]) -> dict[str, Any]:
             "answerable": True, "category": CATEGORY}
 
 
+def candidates_summary(candidates: list[dict[str, Any]]) -> str:
+    """How many candidates of each kind there are, e.g. "3 gold candidates (1 helpful, 1 abstentions, 1 to review)"."""
+    review = sum(1 for c in candidates if c.get("needs_review"))
+    abstentions = sum(1 for c in candidates if not c["answerable"] and not c.get("needs_review"))
+    return (f"{len(candidates)} gold candidates ({len(candidates) - review - abstentions} helpful, "
+            f"{abstentions} abstentions, {review} to review)")
+
+
 def write_candidates(path: Path, candidates: list[dict[str, Any]]) -> None:
     """Write candidates as a gold file (JSONL, one per line), replacing `path` and creating its folders."""
     try:

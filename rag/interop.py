@@ -23,7 +23,7 @@ class RagRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: Any  # a rag `Retriever`
-    k: int = 4
+    k: int
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [Document(page_content=p.chunk.text, metadata={
@@ -32,19 +32,21 @@ class RagRetriever(BaseRetriever):
             for p in self.inner.retrieve(query, self.k)]
 
 
-def as_langchain_retriever(index: str | Path = "var/index/default", top_k: int = 4, *,
-                           retriever: Retriever | None = None, models_dir: str | Path = "var/models") -> RagRetriever:
+def as_langchain_retriever(index: str | Path | None = None, top_k: int | None = None, *,
+                           retriever: Retriever | None = None, models_dir: str | Path | None = None) -> RagRetriever:
     """A LangChain retriever over an index built by `rag index` (or over any `Retriever` given).
 
     Each result's `page_content` is the passage text; `metadata` has `doc_id`, `chunk_id`, `title`,
-    `published`, `score` and `rank`. The index is checked and its embedding model loaded once, here
-    (the int8 MiniLM is prepared under `models_dir` if the index uses it).
+    `published`, `score` and `rank`. What is not given comes from the settings `rag ask` reads
+    (`rag.toml`, `RAG_*` variables, the defaults), so the `retrieval` setting applies here too. The index
+    is checked and its embedding model loaded once, here; unlike `rag ask`, a missing index is an error.
     """
+    from rag.config import load_settings
+
+    settings = load_settings({"index": index, "top_k": top_k, "models_dir": models_dir})
     if retriever is None:
         from rag import store
-        from rag.embedders import embedder_for
-        from rag.retrieval import DenseRetriever
+        from rag.compose import open_retriever
 
-        loaded = store.load(Path(index))
-        retriever = DenseRetriever(loaded, embedder_for(loaded, Path(models_dir)))
-    return RagRetriever(inner=retriever, k=top_k)
+        retriever = open_retriever(settings, store.load(settings.index))
+    return RagRetriever(inner=retriever, k=settings.top_k)

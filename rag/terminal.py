@@ -1,11 +1,31 @@
-"""Streaming an answer to a terminal, and replacing the draft if the checks change it."""
+"""The terminal: status lines on stderr, and an answer streamed, then replaced if the checks changed it."""
 
 from __future__ import annotations
 
 import math
 import shutil
 import sys
+from collections.abc import Callable
 from typing import TextIO
+
+
+def say(message: str) -> None:
+    """A progress or status line for the person at the terminal: on stderr, so stdout stays the answer."""
+    sys.stdout.flush()  # keep stdout and stderr in order when both go to one place
+    print(f"rag: {message}", file=sys.stderr, flush=True)
+
+
+def report_build(report, tell: Callable[[str], None] = say) -> int:
+    """Tell what a build (`rag.index.build.BuildReport`) did; the exit code: 1 when files were skipped."""
+    for skipped in report.skipped:
+        tell(f"warning: skipped {skipped.path}: {skipped.reason}")
+    for note in report.notes:
+        tell(note)
+    articles = len(report.added) + len(report.updated) + len(report.unchanged)
+    tell(f"indexed {articles} articles ({len(report.added)} added, {len(report.updated)} updated, "
+         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged); embedded {report.embedded_texts} "
+         f"of {report.chunks} passages in {report.seconds:.1f} s -> {report.index_dir}")
+    return 1 if report.skipped else 0
 
 
 class StreamPrinter:

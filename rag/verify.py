@@ -25,6 +25,7 @@ from rag.claims.judge import SupportJudge
 from rag.claims.premise import contradicted
 from rag.claims.sources import Source, sources_of
 from rag.claims.split import DraftClaim, split_claims
+from rag.config import DEFAULTS
 from rag.grounding import _TOKEN, Evidence, anchors, date_words, key_terms, stem, topic_terms
 from rag.quarantine import model_view
 from rag.types import Citation, Claim, Passage
@@ -97,7 +98,7 @@ def _judge_claim(judge: SupportJudge, draft: DraftClaim, question: str, sources:
 
 
 def verify(question: str, passages: list[Passage], draft: str, judge: SupportJudge | None = None,
-           min_anchor_share: float = 1.0, min_topic_share: float = 0.5) -> Verdict:
+           min_anchor_share: float = DEFAULTS.min_anchor_share, min_topic_share: float = DEFAULTS.min_topic_share) -> Verdict:
     """Check `draft` against the passages shown to the model (numbered 1..n in order)."""
     judge = judge or AlignmentJudge()
     if not draft.strip():

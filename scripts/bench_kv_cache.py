@@ -24,12 +24,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12)
     args = parser.parse_args()
 
-    from rag.cli import _assistant
+    from rag.compose import build_assistant
     from rag.config import load_settings
     from rag.evals.bench_speed import percentile
     from rag.prompting import build_messages
 
-    assistant = _assistant(load_settings({"index": args.index}))
+    assistant = build_assistant(load_settings({"index": args.index}))
     llm = assistant.backend._llm
     questions = [json.loads(line)["question"] for line in Path(args.gold).read_text(encoding="utf-8").splitlines()
                  if line.strip()][: args.limit]

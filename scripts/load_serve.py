@@ -147,10 +147,9 @@ def open_retriever(index: str | None, top_k: int | None) -> tuple[Any, int, Path
 
     Returns (retriever, k, index folder, the generation of the index that was read)."""
     from rag import store
+    from rag.compose import open_retriever as compose_retriever
     from rag.config import load_settings
-    from rag.embedders import embedder_for
     from rag.errors import InputError
-    from rag.retrieval import DenseRetriever
 
     settings = load_settings({"index": index, "top_k": top_k})
     if not store.exists(settings.index):
@@ -160,7 +159,7 @@ def open_retriever(index: str | None, top_k: int | None) -> tuple[Any, int, Path
     loaded = store.load(settings.index)
     if index_generation(settings.index) != generation:
         raise InputError(f"the index at {settings.index} changed while it was read (`rag index` running?): run again")
-    return DenseRetriever(loaded, embedder_for(loaded, settings.models_dir)), settings.top_k, settings.index, generation
+    return compose_retriever(settings, loaded), settings.top_k, settings.index, generation
 
 
 def index_generation(index: Path) -> Path:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.config import Settings
 from rag.conversation import Conversation, Turn
 from rag.errors import RagError
 from rag.ui.library import Library
@@ -35,16 +36,17 @@ class Services:
     assistant: Any  # rag.assistant.Assistant
     library: Library | None  # None: the index is read-only here (no uploads)
     feedback_path: Path
-    top_k: int = 4
+    settings: Settings = field(default_factory=Settings)  # what the assistant was built from (rag.compose)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reload_index(self) -> None:
         """Point the assistant at the index as it is now on disk (after an upload or removal)."""
         from rag import store
+        from rag.compose import open_retriever
 
-        retriever = self.assistant.retriever
-        # the same kind of retriever (dense or hybrid) over the new generation
-        self.assistant.retriever = type(retriever)(store.load(self.library.index_dir), retriever.embedder)
+        # the retriever the settings describe (dense or hybrid, with its options) over the new generation
+        loaded = store.load(self.library.index_dir)
+        self.assistant.retriever = open_retriever(self.settings, loaded, self.assistant.retriever.embedder)
 
 
 class _Stopped(Exception):
@@ -190,7 +192,7 @@ def build_app(services: Services, model_name: str):
                 notice = gr.Markdown(elem_id="rag-notice")
             with gr.Column(scale=2):
                 gr.Markdown(f"**Model** `{html.escape(model_name)}`", elem_id="rag-model")
-                top_k = gr.Slider(1, 10, value=services.top_k, step=1, label="Passages per question (top-k)",
+                top_k = gr.Slider(1, 10, value=services.settings.top_k, step=1, label="Passages per question (top-k)",
                                   elem_id="rag-topk")
                 articles = gr.Dataframe(value=article_rows(), headers=["id", "title", "date", "chunks", "uploaded"],
                                         interactive=False, label="Indexed articles", elem_id="rag-articles", wrap=True)

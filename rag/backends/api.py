@@ -10,13 +10,14 @@ import os
 
 from rag.backends import GenerationParams
 from rag.backends.remote import Endpoint, RemoteBackend
+from rag.config import DEFAULTS
 from rag.errors import InputError
 
 NO_KEY = "not-needed"  # local OpenAI-compatible servers (llama.cpp, Ollama, vLLM) accept any key
 
 
-def openai_backend(model: str, base_url: str | None, context_tokens: int, timeout: float = 60.0,
-                   retries: int = 2) -> RemoteBackend:
+def openai_backend(model: str, base_url: str | None, context_tokens: int, timeout: float = DEFAULTS.request_timeout,
+                   retries: int = DEFAULTS.retries) -> RemoteBackend:
     """Any server that speaks OpenAI's chat-completions API (OpenAI, vLLM, Ollama, llama.cpp, LM Studio)."""
     if not model:
         raise InputError("openai: needs a model name, e.g. openai:gpt-4o-mini")
@@ -40,8 +41,8 @@ def openai_backend(model: str, base_url: str | None, context_tokens: int, timeou
     return RemoteBackend(endpoint, make_chat, context_tokens, secrets=(key,))
 
 
-def anthropic_backend(model: str, base_url: str | None, context_tokens: int, timeout: float = 60.0,
-                      retries: int = 2) -> RemoteBackend:
+def anthropic_backend(model: str, base_url: str | None, context_tokens: int, timeout: float = DEFAULTS.request_timeout,
+                      retries: int = DEFAULTS.retries) -> RemoteBackend:
     """Anthropic's Messages API (or anything that speaks it at ANTHROPIC_BASE_URL)."""
     if not model:
         raise InputError("anthropic: needs a model name, e.g. anthropic:claude-haiku-4-5")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.backends import GenerationParams
+from rag.config import DEFAULTS
 from rag.errors import BackendError, ModelError
 
 
@@ -14,7 +15,8 @@ class LlamaCppBackend:
     """Loads the model once; llama-cpp-python reuses the KV cache of the longest prompt
     prefix shared with the previous call, so a fixed system prompt is read only once."""
 
-    def __init__(self, model_file: Path, name: str, context_tokens: int = 4096, threads: int | None = None, seed: int = 0):
+    def __init__(self, model_file: Path, name: str, context_tokens: int = DEFAULTS.context_tokens, threads: int | None = None,
+                 seed: int = 0):
         try:
             from llama_cpp import Llama
         except ImportError as exc:

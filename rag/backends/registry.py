@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.backends import ChatBackend
+from rag.config import DEFAULTS
 from rag.errors import InputError
 from rag.models import DEFAULT_LOCAL_MODEL, PACKAGED_MODELS, check_gguf, model_path
 
@@ -15,11 +16,11 @@ from rag.models import DEFAULT_LOCAL_MODEL, PACKAGED_MODELS, check_gguf, model_p
 class BackendOptions:
     """What a backend may need besides its spec; each kind reads its own fields."""
 
-    models_dir: Path = Path("var/models")
-    context_tokens: int = 4096
-    base_url: str | None = None  # API kinds: another server than the provider's own
-    timeout: float = 60.0  # API kinds: seconds to wait for a reply
-    retries: int = 2  # API kinds: extra attempts on 429 and 5xx
+    models_dir: Path = DEFAULTS.models_dir
+    context_tokens: int = DEFAULTS.context_tokens
+    base_url: str | None = DEFAULTS.base_url  # API kinds: another server than the provider's own
+    timeout: float = DEFAULTS.request_timeout  # API kinds: seconds to wait for a reply
+    retries: int = DEFAULTS.retries  # API kinds: extra attempts on 429 and 5xx
     say: Callable[[str], None] = lambda _: None  # progress messages (assembling a packaged model)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rag.backends import GenerationParams
+from rag.config import DEFAULTS
 from rag.errors import BackendError
 from rag.tokens import count_prompt_tokens
 
@@ -27,8 +28,8 @@ class Endpoint:
     url: str  # shown in connection errors; never holds a key
     key_hint: str  # the variable that holds the key, e.g. "OPENAI_API_KEY"
     url_hint: str  # how to point at another server, e.g. "--base-url or OPENAI_BASE_URL"
-    timeout: float = 60.0
-    retries: int = 2  # extra attempts on 429 and 5xx
+    timeout: float = DEFAULTS.request_timeout
+    retries: int = DEFAULTS.retries  # extra attempts on 429 and 5xx
     backoff: float = 1.0  # first pause in seconds; doubled after each retry
 
 

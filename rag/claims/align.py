@@ -32,6 +32,7 @@ import numpy as np
 from rag.citations import strip_markers
 from rag.claims.sources import Source
 from rag.claims.speakers import misattributed
+from rag.config import DEFAULTS
 from rag.embedding import Embedder
 from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
 from rag.quarantine import model_view
@@ -198,7 +199,8 @@ class AlignmentJudge:
 
     name = "alignment"
 
-    def __init__(self, embedder: Embedder | None = None, min_score: float = 0.5, coverage_weight: float = 0.5):
+    def __init__(self, embedder: Embedder | None = None, min_score: float = DEFAULTS.min_support,
+                 coverage_weight: float = 0.5):
         self.embedder = embedder
         self.min_score = min_score
         self.coverage_weight = coverage_weight if embedder is not None else 1.0

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from rag.errors import InputError, RagError
@@ -81,13 +83,18 @@ def test_the_cold_commands_answer_with_the_settings_of_the_in_process_run(tmp_pa
 
     seen = []
     monkeypatch.setattr(bench, "cold_command", lambda args, env, cwd: seen.append((args, env)) or {})
-    job = {"questions": ["Who?", "Where?"], "model": "local:qwen2.5-coder-1.5b", "models_dir": "var/models",
-           "retrieval": "hybrid", "top_k": 6, "score_floor": 0.3, "context_tokens": 4096, "max_tokens": None,
-           "answer_style": "short", "quote": False, "min_support": 0.5}
+    from rag.config import Settings
+
+    settings = Settings(model="local:qwen2.5-coder-1.5b", retrieval="hybrid", top_k=6, score_floor=0.3,
+                        answer_style="short", quote=False, min_anchor_share=0.8, focus=4)
+    job = {"questions": ["Who?", "Where?"], "settings": settings.model_dump(mode="json")}
     bench.cold_figures(job, tmp_path / "index", tmp_path)
     assert [args for args, _ in seen] == [["search", "Who?"], ["ask", "Who?"]]
     env = seen[1][1]
     assert (env["RAG_INDEX"], env["RAG_MODEL"], env["RAG_RETRIEVAL"], env["RAG_TOP_K"]) == (
         str(tmp_path / "index"), "local:qwen2.5-coder-1.5b", "hybrid", "6")
     assert (env["RAG_ANSWER_STYLE"], env["RAG_QUOTE"], env["RAG_SCORE_FLOOR"]) == ("short", "False", "0.3")
+    assert (env["RAG_MIN_ANCHOR_SHARE"], env["RAG_FOCUS"], env["RAG_MODELS_DIR"]) == (
+        "0.8", "4", str(Path("var/models").resolve()))
     assert "RAG_MAX_TOKENS" not in env  # unset: the style's own default
+    assert "RAG_BASE_URL" not in env

@@ -3,12 +3,12 @@ import json
 import pytest
 
 from rag.errors import InputError
-from rag.evals.command import threshold_failures
 from rag.evals.compare import compare
 from rag.evals.gold import GoldQuestion, load_gold
 from rag.evals.metrics import alias_in, exact_match, normalise, token_f1
 from rag.evals.report import build_report, write_run
 from rag.evals.runner import percentile, score, summary
+from rag.evals.thresholds import threshold_failures
 
 
 def test_normalise_and_alias_matching():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rag.assistant import Assistant, AssistantSettings
+from rag.config import Settings
 from rag.hybrid import HybridRetriever, _cap_per_article
 from rag.types import Passage
 from tests.fakes import ScriptedBackend
@@ -77,7 +78,7 @@ def test_an_upload_in_the_ui_keeps_the_hybrid_retriever(retriever, tmp_path):
 
     index_dir = retriever.store.path.parent if retriever.store.path.name.startswith("gen-") else retriever.store.path
     services = Services(Assistant(HybridRetriever(retriever.store, retriever.embedder), ScriptedBackend()),
-                        Library(index_dir, retriever.embedder), tmp_path / "feedback.jsonl")
+                        Library(index_dir, retriever.embedder), tmp_path / "feedback.jsonl", Settings(retrieval="hybrid"))
     report = services.library.add([("zorblat.txt", b"Zorblat Motors builds the Quarkmobile in Tallinn.\n")])
     services.reload_index()
     assert [a.article_id for a in report.accepted] == ["zorblat"]

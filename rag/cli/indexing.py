@@ -1,0 +1,50 @@
+"""`rag index` and `rag status`: build or re-sync an index, and describe one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rag.compose import DEFAULT_SOURCES, build_embedder
+from rag.config import Settings
+from rag.errors import InputError
+from rag.terminal import report_build, say
+
+
+def cmd_index(args, settings: Settings) -> int:
+    """Add the given files and folders to the index, or re-sync its recorded ones (./seeds for a new index)."""
+    from rag.index.build import build_index
+    from rag.store import recorded_sources
+
+    paths = [Path(p) for p in args.paths]
+    missing = next((p for p in paths if not p.exists()), None)
+    if missing:  # build_index says the same, but only after the embedder has loaded
+        raise InputError(f"no such file or folder: {missing}")
+    if not paths and not recorded_sources(settings.index):
+        paths = [DEFAULT_SOURCES]
+    embedder = build_embedder(settings, settings.index, paths, args.rebuild, say)
+    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True)
+    return report_build(report, say)
+
+
+def cmd_status(args, settings: Settings) -> int:
+    """The index's embedder, size, sources and articles, and which packaged models are assembled."""
+    from rag import store
+    from rag.models import PACKAGED_MODELS
+
+    manifest = store.load(settings.index).manifest
+    models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}
+    if args.json:
+        print(json.dumps({"index": str(settings.index), "manifest": manifest.to_dict(), "models_assembled": models},
+                         indent=2))
+        return 0
+    print(f"index     {settings.index} (built {manifest.created})")
+    print(f"embedder  {manifest.embedder.id} ({manifest.embedder.dim}-d, {manifest.metric})")
+    print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}")
+    print(f"sources   {', '.join(manifest.sources)}")
+    print(f"articles  {len(manifest.articles)}")
+    for article_id, a in sorted(manifest.articles.items()):
+        print(f"  {article_id}  {a.published or '          '}  {a.chunks:>3} chunks  {a.title}")
+    for name, present in models.items():
+        print(f"model     local:{name}: {'assembled' if present else 'not assembled yet (assembled on first use)'}")
+    return 0

@@ -1,0 +1,127 @@
+"""`rag eval` and `rag bench`: parse, assemble, hand over to `rag.evals`, print what it found."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rag.compose import DEFAULT_SOURCES, build_assistant
+from rag.config import Settings
+from rag.errors import InputError
+from rag.evals.thresholds import THRESHOLDS
+from rag.terminal import report_build, say
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    """Score answers to a gold file, write the run folder, and exit 1 when a threshold is missed."""
+    from rag.evals.command import evaluate, format_metrics, run_meta
+    from rag.evals.compare import compare
+    from rag.evals.gold import load_gold
+    from rag.evals.runs import run_folder
+    from rag.evals.thresholds import threshold_failures
+
+    if args.compare:
+        print(compare(Path(args.compare[0]), Path(args.compare[1])))
+        return 0
+    if args.from_feedback:  # no model: this only turns ratings into questions for a person to check
+        from rag.feedback import candidates_summary, gold_candidates, write_candidates
+
+        candidates = gold_candidates(Path(args.from_feedback))
+        out = Path(args.out or "var/evals/gold-candidates.jsonl")
+        write_candidates(out, candidates)
+        say(f"wrote {candidates_summary(candidates)} to {out}")
+        return 0
+    questions = load_gold(Path(args.gold))[: args.limit]
+    if not questions:
+        raise InputError(f"{args.gold} holds no questions")
+    assistant = build_assistant(settings, say)
+    manifest = assistant.retriever.store.manifest
+    ask, model, note = assistant.answer, assistant.backend.name, ""
+    if args.baseline == "langchain":
+        from rag.evals.baseline_langchain import NOTE, LangChainRecipe
+        from rag.index.sources import read_articles
+
+        articles = read_articles([Path(p) for p in manifest.sources])
+        recipe = LangChainRecipe(articles, assistant.retriever.embedder, assistant.backend)
+        ask, model, note = recipe.answer, recipe.name, NOTE
+    out = run_folder(args.out, Path("var/evals"), model)
+    meta = run_meta(Path(args.gold), model, settings.model_dump(mode="json"), manifest, note)
+    report = evaluate(questions, ask, out, meta, judge=assistant.judge)
+    print(format_metrics(report["metrics"]))
+    if note:
+        print(f"note: {note}")
+    say(f"wrote {out}/predictions.jsonl, report.json and report.html")
+    failed = threshold_failures(report["metrics"], {k: getattr(args, k) for k in THRESHOLDS})
+    for line in failed:
+        say(f"threshold missed: {line}")
+    return 1 if failed else 0
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    """`rag bench realtimeqa` (answer quality on the benchmark) or `rag bench speed`."""
+    if args.benchmark == "speed":
+        return _bench_speed(args, settings)
+    from rag.embedders import open_embedder, resolve
+    from rag.embedding import MINILM_ID
+    from rag.evals.bench_realtimeqa import SETTING, prepare_corpus, published_table, run_bench
+    from rag.evals.command import run_meta
+    from rag.evals.realtimeqa import load_questions, questions_file
+    from rag.evals.runs import run_folder
+    from rag.index.build import build_index
+    from rag.index.sources import text_bytes
+
+    home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say)
+    questions = load_questions(Path(args.data), weeks, args.mode)[: args.limit]
+    model_id = resolve(settings.embedder, text_bytes([home / "corpus"]))
+    index_dir = home / ("index" if model_id == MINILM_ID else "index-int8")  # one index per embedder, both kept
+    say(f"indexing into {index_dir}")
+    report_build(build_index(index_dir, [home / "corpus"], open_embedder(model_id, settings.models_dir, say), say=say,
+                             progress=True), say)
+    settings = settings.model_copy(update={"index": index_dir})
+    assistant = build_assistant(settings, say)
+    out = run_folder(args.out, Path("var/bench/runs"), f"realtimeqa-{args.mode}")
+    setting = SETTING[args.with_gold_articles]
+    meta = run_meta(questions_file(Path(args.data), args.mode), assistant.backend.name,
+                    {"weeks": weeks, "corpus": setting, **settings.model_dump(mode="json")}, assistant.retriever.store.manifest)
+    report = run_bench(questions, args.mode, assistant, out, meta)
+    label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
+    print(published_table(args.mode, report["metrics"], label))
+    print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting})")
+    say(f"wrote {out}/predictions.jsonl and report.json")
+    return 0
+
+
+def _bench_speed(args, settings: Settings) -> int:
+    from rag.evals.bench_speed import SPEED_QUESTIONS, run, speed_questions, table
+    from rag.evals.runs import run_folder
+
+    questions_file = Path(args.questions) if args.questions else None
+    if args.corpus == "realtimeqa":
+        from rag.evals.bench_realtimeqa import prepare_corpus
+        from rag.evals.gold import questions_of
+        from rag.evals.realtimeqa import load_questions
+
+        home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say)
+        corpus = home / "corpus"
+        questions = (questions_of(questions_file) if questions_file
+                     else [q.question for q in load_questions(Path(args.data), weeks, "gen")])
+    else:
+        corpus = Path(args.corpus or DEFAULT_SOURCES)
+        if not corpus.exists():
+            raise InputError(f"no such file or folder: {corpus}")
+        questions = speed_questions(corpus, questions_file, DEFAULT_SOURCES)
+    if not questions:
+        raise InputError(f"no questions for {corpus}: give --questions FILE (JSONL, one {{\"question\": ...}} per line)")
+    questions = questions[: args.limit or SPEED_QUESTIONS]
+    job = {"corpus": str(corpus), "questions": questions, "settings": settings.model_dump(mode="json")}
+    out = run_folder(args.out, Path("var/bench/runs"), "speed")
+    report = run(job, out, say)
+    ours = report["rag"]
+    print(f"rag bench speed: {corpus}, {len(questions)} questions (+1 warm-up), model {settings.model}, "
+          f"{os.cpu_count()} CPU cores")
+    print(table(ours, report["langchain"]))
+    print(f"rag: {ours['embedder']}, {ours['faiss_index']}, {settings.retrieval} retrieval, top {settings.top_k}. "
+          "LangChain recipe: RecursiveCharacterTextSplitter(1000, 200), sentence-transformers MiniLM (torch), "
+          f"LangChain's FAISS, tutorial prompt, top {settings.top_k}. Same GGUF, threads and context size.")
+    say(f"wrote {out}/report.json")
+    return 0
