@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 from rag.backends import ChatBackend, GenerationParams
-from rag.embedding import Embedder
+from rag.checks.verify import DECLINE
+from rag.embedders.minilm import Embedder
 from rag.types import Answer, Article, Chunk, Citation, Passage
-from rag.verify import DECLINE
 
 TUTORIAL_PROMPT = (
     "You are an assistant for question-answering tasks. Use the following pieces of retrieved context to answer "

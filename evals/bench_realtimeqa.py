@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.backends import GenerationParams
-from rag.citations import strip_markers
+from rag.checks.citations import strip_markers
 from rag.errors import InputError
 from rag.evals.metrics import token_f1 as loose_f1
 from rag.evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1

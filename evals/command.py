@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rag import __version__
-from rag.claims.judge import SupportJudge
+from rag.checks.claims.judge import SupportJudge
 from rag.evals.gold import GoldQuestion
 from rag.evals.report import build_report, write_run
 from rag.evals.runner import OPEN_KEYS, Scored, run

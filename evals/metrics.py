@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.citations import strip_markers
-from rag.claims.judge import SupportJudge
-from rag.claims.sources import Source, sources_of
+from rag.checks.citations import strip_markers
+from rag.checks.claims.judge import SupportJudge
+from rag.checks.claims.sources import Source, sources_of
 from rag.evals.gold import Nugget
 from rag.types import Answer, Claim
 

@@ -6,10 +6,10 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.claims.judge import SupportJudge
+from rag.answer_view import answer_dict
+from rag.checks.claims.judge import SupportJudge
 from rag.evals.gold import GoldQuestion
 from rag.evals.metrics import ClaimCitations, alias_in, claim_citation_scores, exact_match, nuggets_found, token_f1
-from rag.render import answer_dict
 from rag.types import Answer
 
 RIGHT, MISSING, HALLUCINATED = 1, 0, -1  # CRAG's scores of one answer (Yang et al. 2024)
@@ -86,7 +86,7 @@ def run(questions: list[GoldQuestion], ask: Callable[[str], Answer],
     judges as the product did. Without one, the alignment judge on words alone (no embedder to load).
     """
     if judge is None:
-        from rag.claims.align import AlignmentJudge
+        from rag.checks.claims.align import AlignmentJudge
 
         judge = AlignmentJudge(None)
     results = []

@@ -65,7 +65,7 @@ def run_rag(job: dict) -> dict:
 
 def run_langchain(job: dict) -> dict:
     """LangChain's tutorial recipe (rag.evals.baseline_langchain) with sentence-transformers' torch MiniLM."""
-    from rag.embedding import MiniLMEmbedder
+    from rag.embedders.minilm import MiniLMEmbedder
     from rag.evals.baseline_langchain import LangChainRecipe
     from rag.index.sources import read_articles
 

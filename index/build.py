@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import store
-from rag.embedding import Embedder
+from rag.embedders.minilm import Embedder
 from rag.errors import IndexCorruptError, InputError
 from rag.index.chunking import Chunker, ChunkingSettings
 from rag.index.sources import Skipped, discover, read_article

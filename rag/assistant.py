@@ -9,14 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.backends import ChatBackend, GenerationParams
-from rag.claims.judge import SupportJudge
-from rag.claims.quotes import quote_answer
+from rag.checks.claims.judge import SupportJudge
+from rag.checks.claims.quotes import quote_answer
+from rag.checks.verify import verify
 from rag.config import DEFAULTS
 from rag.errors import InputError
 from rag.prompting import NOT_IN_DOCUMENTS, build_messages
 from rag.retrieval import Retriever
 from rag.types import Answer, Passage
-from rag.verify import verify
 
 PROMPT_OVERHEAD_TOKENS = 8  # chat-template tokens per message, on top of their text
 
@@ -31,7 +31,7 @@ class AssistantSettings:
     min_anchor_share: float = DEFAULTS.min_anchor_share  # share of the question's names/numbers the cited passage must mention
     min_topic_share: float = DEFAULTS.min_topic_share  # share of the question's other topic words it must contain
     answer_style: str = "short"  # short | sentences: a resolved style (rag.prompting.resolve_style chooses for "auto")
-    quote: bool = False  # answer in the passages' own sentences (rag.claims.quotes); resolved, like the style
+    quote: bool = False  # answer in the passages' own sentences (rag.checks.claims.quotes); resolved, like the style
     focus: int = DEFAULTS.focus  # show only this many sentences closest to the question (rag.focus); 0: whole passages
     focus_window: int = DEFAULTS.focus_window  # neighbours shown on either side of each focused sentence
     params: GenerationParams = field(default_factory=GenerationParams)
@@ -60,7 +60,7 @@ class Assistant:
 
     def __init__(self, retriever: Retriever, backend: ChatBackend, settings: AssistantSettings | None = None,
                  judge: SupportJudge | None = None):
-        from rag.claims.align import AlignmentJudge
+        from rag.checks.claims.align import AlignmentJudge
 
         self.retriever = retriever
         self.backend = backend

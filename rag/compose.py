@@ -72,7 +72,7 @@ def open_retriever(settings: Settings, loaded=None, embedder=None, say: Say = _q
     loaded = loaded if loaded is not None else open_store(settings, say)
     embedder = embedder if embedder is not None else embedder_for(loaded, settings.models_dir, say)
     if settings.retrieval == "hybrid":
-        from rag.hybrid import HybridRetriever
+        from rag.retrieval.hybrid import HybridRetriever
 
         return HybridRetriever(loaded, embedder)
     from rag.retrieval import DenseRetriever
@@ -106,7 +106,7 @@ def assistant_settings(settings: Settings, backend_name: str):
 def build_assistant(settings: Settings, say: Say = _quiet, retriever=None, backend=None):
     """The assistant (`rag.assistant.Assistant`) the settings describe; parts already loaded may be passed in."""
     from rag.assistant import Assistant
-    from rag.claims.align import AlignmentJudge
+    from rag.checks.claims.align import AlignmentJudge
 
     retriever = retriever if retriever is not None else open_retriever(settings, say=say)
     backend = backend if backend is not None else open_model(settings, say)

@@ -37,7 +37,7 @@ class Settings(BaseModel):
     # short: a few extracted words (the 0.5B); sentences: concise sentences each ending in its [n];
     # auto: chosen per model from measurements (README, "Answer style")
     answer_style: AnswerStyle = "auto"
-    # a checked sentence answer given in the articles' own sentences (rag.claims.quotes); None: local models only
+    # a checked sentence answer given in the articles' own sentences (rag.checks.claims.quotes); None: local models only
     quote: bool | None = None
     # show the model only the N sentences closest to the question, with focus_window neighbours each (rag.focus);
     # 0: whole passages

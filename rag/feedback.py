@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.citations import strip_markers
+from rag.answer_view import answer_dict
+from rag.checks.citations import strip_markers
 from rag.errors import InputError
-from rag.render import answer_dict
 from rag.types import Answer
 
 RATINGS = ("helpful", "not_helpful")

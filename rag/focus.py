@@ -7,8 +7,8 @@ answer from. `focus` keeps the `keep` sentences (over all passages) closest to t
 cosine, each with `window` neighbours on either side of it in its passage, so "since then" keeps the
 sentence that names the year. Passages left with no sentence are not shown at all.
 
-The checks still judge claims against the whole passages (`rag.verify`): a sentence the model was not
-shown is still in the article, and quoting (`rag.claims.quotes`) may still use it as context.
+The checks still judge claims against the whole passages (`rag.checks.verify`): a sentence the model was not
+shown is still in the article, and quoting (`rag.checks.claims.quotes`) may still use it as context.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.embedding import Embedder
-from rag.quarantine import model_view
+from rag.checks.quarantine import model_view
+from rag.embedders.minilm import Embedder
 from rag.sentences import split_sentences
 from rag.types import Passage
 

@@ -26,9 +26,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from rag import store
-    from rag.embedding import MINILM_ID, MiniLMEmbedder
-    from rag.onnx_embedding import OnnxMiniLMEmbedder
-    from rag.onnx_export import fp32_model, int8_model
+    from rag.embedders.minilm import MINILM_ID, MiniLMEmbedder
+    from rag.embedders.onnx import OnnxMiniLMEmbedder
+    from rag.embedders.onnx_export import fp32_model, int8_model
 
     path = Path(args.index) if args.index else sorted(Path("var/bench").glob("realtimeqa-*/index"))[0]
     texts = [c.text for c in store.load(path).chunks[::40]][: args.passages]

@@ -55,7 +55,7 @@ def main() -> None:
     from rag import store
     from rag.embedders import open_embedder
     from rag.evals.realtimeqa import load_questions, weeks_in
-    from rag.vector_index import build_hnsw
+    from rag.store.vector_index import build_hnsw
 
     path = Path(args.index) if args.index else sorted(Path("var/bench").glob("realtimeqa-*/index"))[0]
     loaded = store.load(path)

@@ -4,7 +4,7 @@
 
 Each row of the claim set is a claim, the passages shown with it, the ones it cites and a human label
 (supported or not). A judge sees the cited passages (all of them when the claim cites none), as
-`rag.verify` does first. "Accepted" means the judge calls the claim supported; precision is the share
+`rag.checks.verify` does first. "Accepted" means the judge calls the claim supported; precision is the share
 of accepted claims that are supported, recall the share of supported claims accepted, and
 `rejects` lists, per kind, how many unsupported claims were caught.
 
@@ -36,7 +36,7 @@ def load_rows(path: Path) -> list[dict]:
 
 def sources_for(row: dict) -> list:
     """The sentences a judge may use for `row`: those of its cited passages, or of all when it cites none."""
-    from rag.claims.sources import sources_of
+    from rag.checks.claims.sources import sources_of
     from rag.types import Chunk, Passage
 
     passages = [Passage(Chunk(f"p{i}:0", f"p{i}", 0, text, 0, len(text), ""), 1.0, i)
@@ -94,8 +94,8 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
     args = parser.parse_args()
 
-    from rag.claims.align import AlignmentJudge
-    from rag.embedding import MiniLMEmbedder
+    from rag.checks.claims.align import AlignmentJudge
+    from rag.embedders.minilm import MiniLMEmbedder
 
     rows = load_rows(Path(args.claims))
     sources = [sources_for(r) for r in rows]

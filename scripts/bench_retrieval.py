@@ -58,8 +58,8 @@ def main() -> None:
 
     from rag import store
     from rag.embedders import embedder_for
-    from rag.hybrid import HybridRetriever
     from rag.retrieval import DenseRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     def embedder_of(loaded):  # queries are embedded by the model the index was built with
         return embedder_for(loaded, Path("var/models"))

@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from rag import store
-    from rag.quarantine import model_view
+    from rag.checks.quarantine import model_view
 
     chunks = {c.id: c for c in store.load(args.index).chunks}
     rows = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines()] if args.out.exists() else []

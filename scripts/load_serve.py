@@ -37,7 +37,7 @@ any of these fails:
      same rank betrays a reply computed for the other question. A citation that is passage n of
      another pool question Q' (and not of Q) is reported as cross-talk from Q';
   2. an answer that is not an abstention has citations, its [n] markers are exactly the cited
-     markers, and it contains at least one content term (rag.grounding.key_terms) of its cited
+     markers, and it contains at least one content term (rag.checks.grounding.key_terms) of its cited
      passages;
   3. an abstention is exactly "Not in the documents." with no citations;
   4. a single-turn request is never rewritten (no `rewritten_question`);
@@ -230,8 +230,8 @@ def _citation_problems(question: Question, citation: dict[str, Any], expected: E
 
 def _answer_problems(reply: Reply) -> list[str]:
     """Check 2: the answer's markers are its citations and it says something its cited passages say."""
-    from rag.citations import MARKER
-    from rag.grounding import Evidence, key_terms
+    from rag.checks.citations import MARKER
+    from rag.checks.grounding import Evidence, key_terms
 
     problems = []
     written = {int(n) for m in MARKER.finditer(reply.answer) for n in re.split(r"[,;]", m.group(1))}

@@ -4,9 +4,9 @@
         [--min-support 0.5] [--min-topic-share 0.5] [--words-only] [--quotes] [--out DIR]
 
 The run's predictions keep each question's draft and the ids of the passages shown; the checks are
-deterministic given those, so a change to `rag.verify` or its judge can be measured on the same
+deterministic given those, so a change to `rag.checks.verify` or its judge can be measured on the same
 drafts in seconds. `--quotes` renders the answers in the passages' own sentences, as the setting `quote`
-does (`rag.claims.quotes`), so one run's drafts measure both renderings.
+does (`rag.checks.claims.quotes`), so one run's drafts measure both renderings.
 Prints the headline metrics and the questions whose verdict changed.
 """
 
@@ -32,15 +32,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from rag import store
-    from rag.claims.align import AlignmentJudge
-    from rag.claims.quotes import quote_answer
+    from rag.answer_view import answer_dict
+    from rag.checks.claims.align import AlignmentJudge
+    from rag.checks.claims.quotes import quote_answer
+    from rag.checks.verify import verify
     from rag.embedders import embedder_for
     from rag.evals.command import format_metrics
     from rag.evals.gold import load_gold
     from rag.evals.runner import score, summary
-    from rag.render import answer_dict
     from rag.types import Answer, Passage
-    from rag.verify import verify
 
     loaded = store.load(args.index)
     chunks = {c.id: c for c in loaded.chunks}

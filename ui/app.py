@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.conversation import Conversation, Turn
 from rag.errors import RagError
+from rag.followups import Conversation, Turn
+from rag.ui.answer_html import answer_html, error_html, streaming_html
 from rag.ui.library import Library
-from rag.ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger("rag.ui")
 INTERNAL = "internal error: the details are in the server's log"

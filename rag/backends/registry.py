@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.backends import ChatBackend
+from rag.backends.gguf import DEFAULT_LOCAL_MODEL, PACKAGED_MODELS, check_gguf, model_path
 from rag.config import DEFAULTS
 from rag.errors import InputError
-from rag.models import DEFAULT_LOCAL_MODEL, PACKAGED_MODELS, check_gguf, model_path
 
 
 @dataclass(frozen=True)

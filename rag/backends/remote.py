@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rag.backends import GenerationParams
+from rag.backends.tokens import count_prompt_tokens
 from rag.config import DEFAULTS
 from rag.errors import BackendError
-from rag.tokens import count_prompt_tokens
 
 RETRY_AFTER_CAP = 30.0  # seconds: never sleep longer than this on a server's say-so
 

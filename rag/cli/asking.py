@@ -14,8 +14,8 @@ from rag.terminal import say
 
 def cmd_ask(args, settings: Settings) -> int:
     """Answer one question: streamed to a terminal, or one JSON object with `--json`."""
+    from rag.answer_view import answer_dict, sources_text
     from rag.assistant import clean_question
-    from rag.render import answer_dict, sources_text
     from rag.terminal import StreamPrinter
 
     clean_question(args.question)  # fail fast, before loading any model
@@ -39,8 +39,8 @@ def cmd_ask(args, settings: Settings) -> int:
 
 def cmd_search(args, settings: Settings) -> int:
     """The ranked passages for a query, without the model."""
+    from rag.answer_view import excerpt, passage_dict
     from rag.assistant import clean_question
-    from rag.render import excerpt, passage_dict
 
     query = clean_question(args.query)
     passages = open_retriever(settings, say=say).retrieve(query, settings.top_k)
@@ -61,8 +61,8 @@ def _show_rewrite(rewrite) -> None:
 
 def cmd_chat(args, settings: Settings) -> int:
     """A conversation in the terminal: questions from stdin, follow-ups understood."""
-    from rag.conversation import Conversation
-    from rag.render import sources_text
+    from rag.answer_view import sources_text
+    from rag.followups import Conversation
     from rag.terminal import StreamPrinter
 
     conversation = Conversation(build_assistant(settings, say))  # the model loads once for the whole chat

@@ -30,7 +30,7 @@ def cmd_index(args, settings: Settings) -> int:
 def cmd_status(args, settings: Settings) -> int:
     """The index's embedder, size, sources and articles, and which packaged models are assembled."""
     from rag import store
-    from rag.models import PACKAGED_MODELS
+    from rag.backends.gguf import PACKAGED_MODELS
 
     manifest = store.load(settings.index).manifest
     models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}

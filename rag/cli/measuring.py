@@ -62,7 +62,7 @@ def cmd_bench(args, settings: Settings) -> int:
     if args.benchmark == "speed":
         return _bench_speed(args, settings)
     from rag.embedders import open_embedder, resolve
-    from rag.embedding import MINILM_ID
+    from rag.embedders.minilm import MINILM_ID
     from rag.evals.bench_realtimeqa import SETTING, prepare_corpus, published_table, run_bench
     from rag.evals.command import run_meta
     from rag.evals.realtimeqa import load_questions, questions_file

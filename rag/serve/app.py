@@ -6,7 +6,7 @@ Routes: `GET /v1/models`, `GET /v1/models/rag`, `POST /v1/chat/completions` (wit
 it is parsed (`rag.serve.limits`).
 
 Follow-ups are answered in context: the last user message is rewritten into a standalone question
-from the earlier exchanges (`rag.serve.conversation`), and when the rewrite changed it, the response
+from the earlier exchanges (`rag.serve.openai_history`), and when the rewrite changed it, the response
 (the last chunk of a stream) carries the question actually answered as `rewritten_question`, so a
 client can show what was searched for.
 
@@ -40,13 +40,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rag.answer_view import answer_dict
 from rag.assistant import Assistant
-from rag.conversation import Rewrite
 from rag.errors import BackendError, InputError, ModelError, RagError
-from rag.render import answer_dict
+from rag.followups import Rewrite
 from rag.serve.auth import bearer_matches
-from rag.serve.conversation import question_from
 from rag.serve.limits import BodyLimit
+from rag.serve.openai_history import question_from
 from rag.serve.protocol import MODEL_ID, ApiError, ChatRequest, chunk, completion, completion_id, model_card, now
 from rag.types import Answer
 

@@ -6,7 +6,7 @@ Layout of an index folder:
                                   articles with content hashes, package versions, checksums)
     gen-000007/chunks.jsonl       one chunk per line, in vector order
     gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors (flat, or
-                                  HNSW for large corpora: rag.vector_index)
+                                  HNSW for large corpora: rag.store.vector_index)
     sources.json                  the article folders again, so `rag index --rebuild` still
                                   knows them when a manifest is damaged
     .lock                         held by `rag index` while it writes (rag.store.lock)
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import vector_index
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.hashing import file_sha256
+from rag.store import vector_index
 from rag.store.lock import index_lock
 from rag.store.manifest import FORMAT_VERSION, Manifest
 from rag.types import Chunk

@@ -11,7 +11,7 @@ MODELS_DIR = ROOT / "var" / "models"  # shared with `rag ask`, so the GGUF is as
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embedding import MiniLMEmbedder
+    from rag.embedders.minilm import MiniLMEmbedder
 
     try:
         return MiniLMEmbedder()

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embedding import MINILM_ID
+from rag.embedders.minilm import MINILM_ID
 from rag.errors import ModelError
 from tests.conftest import ROOT, require
 from tests.model.conftest import MODELS_DIR

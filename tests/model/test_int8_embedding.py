@@ -14,8 +14,8 @@ from tests.model.conftest import MODELS_DIR
 
 @pytest.fixture(scope="module")
 def int8():
-    from rag.onnx_embedding import OnnxMiniLMEmbedder
-    from rag.onnx_export import int8_model
+    from rag.embedders.onnx import OnnxMiniLMEmbedder
+    from rag.embedders.onnx_export import int8_model
 
     try:
         return OnnxMiniLMEmbedder(int8_model(MODELS_DIR))
@@ -64,8 +64,8 @@ def test_the_int8_index_ranks_the_seed_questions(int8_store, int8):
 
 
 def test_the_export_is_made_once_and_described(tmp_path):
+    from rag.embedders.onnx_export import FOLDER, INT8_FILE, int8_model
     from rag.hashing import file_sha256
-    from rag.onnx_export import FOLDER, INT8_FILE, int8_model
 
     said = []
     path = int8_model(tmp_path, said.append)
@@ -78,7 +78,7 @@ def test_the_export_is_made_once_and_described(tmp_path):
 
 
 def test_a_damaged_int8_file_is_a_clear_error(tmp_path):
-    from rag.onnx_embedding import OnnxMiniLMEmbedder
+    from rag.embedders.onnx import OnnxMiniLMEmbedder
 
     broken = tmp_path / "model_qint8.onnx"
     broken.write_bytes(b"not a model")

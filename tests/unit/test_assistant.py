@@ -1,9 +1,9 @@
 import pytest
 
+from rag.answer_view import answer_dict
 from rag.assistant import Assistant, AssistantSettings, clean_question
 from rag.errors import InputError
 from rag.prompting import SYSTEM
-from rag.render import answer_dict
 from tests.fakes import ScriptedBackend
 
 
@@ -81,7 +81,7 @@ def test_terminal_escape_sequences_are_dropped_whole(pasted, question):
 
 
 def test_sources_quote_the_sentence_that_supports_the_answer(retriever):
-    from rag.render import sources_text, supporting_sentence
+    from rag.answer_view import sources_text, supporting_sentence
 
     text = "Musk met Li on Sunday. Tesla partnered with Baidu on mapping. Shares rose."
     assert supporting_sentence(text, "Baidu [1]") == "Tesla partnered with Baidu on mapping."

@@ -1,4 +1,4 @@
-from rag.citations import parse_citations, strip_markers
+from rag.checks.citations import parse_citations, strip_markers
 from rag.types import Chunk, Passage
 
 

@@ -5,7 +5,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rag.citations import MARKER, parse_citations, strip_markers
+from rag.checks.citations import MARKER, parse_citations, strip_markers
 from rag.types import Chunk, Passage
 
 
@@ -38,7 +38,7 @@ answers = st.one_of(
 )
 counts = st.integers(min_value=0, max_value=12)
 
-# rag/citations.py removes markers in one pass, and removing one can join its neighbours into a
+# rag/checks/citations.py removes markers in one pass, and removing one can join its neighbours into a
 # new marker: parse_citations("[[7]1]", 2 passages) shows "[1]" without citing it, and
 # strip_markers("[1[2]]") leaves "[1]". Remove this mark with the fix (strict: passing fails).
 

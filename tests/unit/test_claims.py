@@ -1,9 +1,9 @@
 """Claim-level checking: splitting, the alignment judge's rules and the answer-level verdict (words only, no model)."""
 
-from rag.claims.speakers import misattributed
-from rag.claims.split import DraftClaim, split_claims
+from rag.checks.claims.speakers import misattributed
+from rag.checks.claims.split import DraftClaim, split_claims
+from rag.checks.verify import verify
 from rag.types import Chunk, Passage
-from rag.verify import verify
 
 
 def passage(i, text, title="Musk visits China"):

@@ -10,8 +10,8 @@ from rag import compose
 from rag.assistant import AssistantSettings
 from rag.config import DEFAULTS, Settings
 from rag.errors import IndexMissingError
-from rag.hybrid import HybridRetriever
 from rag.retrieval import DenseRetriever
+from rag.retrieval.hybrid import HybridRetriever
 from tests.fakes import ScriptedBackend
 
 

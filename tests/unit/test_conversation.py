@@ -1,10 +1,10 @@
-"""Follow-up rewriting (`rag.conversation`): exact rewrites, abstentions, replay, and `Conversation.ask`."""
+"""Follow-up rewriting (`rag.followups`): exact rewrites, abstentions, replay, and `Conversation.ask`."""
 
 import pytest
 
 from rag.assistant import Assistant
-from rag.conversation import Conversation, Rewrite, Turn, replay, rewrite
 from rag.errors import InputError
+from rag.followups import Conversation, Rewrite, Turn, replay, rewrite
 from tests.fakes import ScriptedBackend
 
 CATL = "Who is the chairman of CATL?"

@@ -7,7 +7,7 @@ import pytest
 
 from rag.assistant import Assistant, AssistantSettings
 from rag.config import Settings
-from rag.hybrid import HybridRetriever, _cap_per_article
+from rag.retrieval.hybrid import HybridRetriever, _cap_per_article
 from rag.types import Passage
 from tests.fakes import ScriptedBackend
 

@@ -3,9 +3,9 @@ import sys
 
 import pytest
 
+from rag.backends.gguf import PACKAGED_MODELS, PackagedModel, assemble, check_gguf
 from rag.backends.registry import BackendOptions, open_backend
 from rag.errors import InputError, ModelError
-from rag.models import PACKAGED_MODELS, PackagedModel, assemble, check_gguf
 
 
 @pytest.fixture
@@ -76,17 +76,17 @@ def test_the_packaged_hashes_are_the_official_ones():
 def test_a_verified_file_is_trusted_by_size_and_mtime_and_a_changed_one_is_hashed_again(tmp_path, fake_parts, monkeypatch):
     import os
 
-    import rag.models
+    import rag.backends.gguf
 
     path = assemble(fake_parts, tmp_path / "models")
     assert (tmp_path / "models" / "fake.gguf.verified.json").is_file()
     hashed = []
-    monkeypatch.setattr(rag.models, "file_sha256", lambda p: hashed.append(p) or fake_parts.sha256)
+    monkeypatch.setattr(rag.backends.gguf, "file_sha256", lambda p: hashed.append(p) or fake_parts.sha256)
     assert assemble(fake_parts, tmp_path / "models") == path and hashed == []
     stat = path.stat()
     path.write_bytes(b"GGUF" + b"x" * (fake_parts.size - 4))  # same size, new bytes, new mtime
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    monkeypatch.setattr(rag.models, "file_sha256", lambda p: hashed.append(p) or "0" * 64)
+    monkeypatch.setattr(rag.backends.gguf, "file_sha256", lambda p: hashed.append(p) or "0" * 64)
     with pytest.raises(ModelError, match="is corrupt"):
         assemble(fake_parts, tmp_path / "models")
     assert hashed == [path]

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.claims.align import Judgement
-from rag.claims.sources import Source
+from rag.checks.claims.align import Judgement
+from rag.checks.claims.sources import Source
 from rag.errors import InputError
 from rag.evals.command import evaluate, format_metrics
 from rag.evals.compare import compare

@@ -1,8 +1,8 @@
 """False premises the passages contradict: "Why did the shares slide?" over "the stock gained"."""
 
-from rag.claims.premise import contradicted
+from rag.checks.claims.premise import contradicted
+from rag.checks.verify import verify
 from rag.types import Chunk, Passage
-from rag.verify import verify
 
 STOCK = Passage(Chunk("d1:0", "d1", 0, "Tesla's stock gained more than 6% on Wall Street in pre-market trading. "
                                       "Tesla shares have fallen 32% so far this year.", 0, 120, "Musk in China"), 0.6, 1)

@@ -1,7 +1,7 @@
-"""What the model is shown of a hostile passage (rag.quarantine), exactly."""
+"""What the model is shown of a hostile passage (rag.checks.quarantine), exactly."""
 
+from rag.checks.quarantine import ABSTENTION, defang, model_view
 from rag.prompting import NOT_IN_DOCUMENTS, build_messages
-from rag.quarantine import ABSTENTION, defang, model_view
 from rag.types import Chunk, Passage
 from tests.conftest import ROOT
 

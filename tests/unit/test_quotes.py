@@ -1,11 +1,11 @@
 """The `quote` setting: a checked sentence answer given in the passages' own sentences."""
 
 from rag.assistant import Assistant, AssistantSettings
-from rag.claims.align import AlignmentJudge
-from rag.claims.quotes import quote_answer as quote
+from rag.checks.claims.align import AlignmentJudge
+from rag.checks.claims.quotes import quote_answer as quote
+from rag.checks.verify import verify
 from rag.retrieval import DenseRetriever
 from rag.types import Chunk, Passage
-from rag.verify import verify
 from tests.fakes import HashEmbedder, ScriptedBackend
 
 

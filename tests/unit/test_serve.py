@@ -8,13 +8,13 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from rag.answer_view import answer_dict
 from rag.assistant import Assistant
-from rag.conversation import Rewrite
 from rag.errors import BackendError, InputError, ModelError
-from rag.render import answer_dict
+from rag.followups import Rewrite
 from rag.serve.app import create_app
 from rag.serve.auth import bearer_matches, is_loopback, require_token_off_loopback
-from rag.serve.conversation import exchanges, question_from
+from rag.serve.openai_history import exchanges, question_from
 from rag.serve.protocol import ChatMessage
 from rag.serve.server import listen, url_of
 from tests.fakes import ScriptedBackend

@@ -1,9 +1,9 @@
-from rag.tokens import count_prompt_tokens
+from rag.backends.tokens import count_prompt_tokens
 
 
 def test_cl100k_counts_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "cache"))
-    from rag.tokens import cl100k
+    from rag.backends.tokens import cl100k
 
     cl100k.cache_clear()
     assert count_prompt_tokens("hello world") == 2

@@ -1,4 +1,4 @@
-"""The chat's HTML (`rag.ui.render`): article and model text stays text, `[n]` links to its source, one HTML block."""
+"""The chat's HTML (`rag.ui.answer_html`): article and model text stays text, `[n]` links to its source, one HTML block."""
 
 import re
 
@@ -6,12 +6,12 @@ import pytest
 
 from rag import store
 from rag.assistant import Assistant
-from rag.conversation import Rewrite
+from rag.followups import Rewrite
 from rag.index.build import build_index
 from rag.index.chunking import ChunkingSettings
 from rag.retrieval import DenseRetriever
 from rag.types import Answer, Chunk, Citation, Passage
-from rag.ui.render import anchor, answer_html, closest_html, error_html, highlight, sources_html, streaming_html
+from rag.ui.answer_html import anchor, answer_html, closest_html, error_html, highlight, sources_html, streaming_html
 from tests.fakes import HashEmbedder, ScriptedBackend
 
 # Everything Markdown or HTML could act on, plus blank lines in all three line-ending styles.

@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from rag.assistant import Assistant
-from rag.conversation import Rewrite, Turn
 from rag.errors import BackendError
+from rag.followups import Rewrite, Turn
 from rag.ui.app import INTERNAL, Services, answer_stream
 from tests.fakes import ScriptedBackend
 

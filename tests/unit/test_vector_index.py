@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from rag import store, vector_index
+from rag import store
+from rag.store import vector_index
 from rag.types import Chunk
 
 

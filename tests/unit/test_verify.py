@@ -1,7 +1,7 @@
 from dataclasses import replace
 
+from rag.checks.verify import verify
 from rag.types import Chunk, Passage
-from rag.verify import verify
 
 
 def passage(i, text, title="Musk visits China"):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.citations import strip_markers
+from rag.checks.citations import strip_markers
 from rag.prompting import NOT_IN_DOCUMENTS
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-from rag.conversation import Rewrite
-from rag.grounding import key_terms, normalise_token
-from rag.render import support_spans, supporting_sentence
+from rag.answer_view import support_spans, supporting_sentence
+from rag.checks.grounding import key_terms, normalise_token
+from rag.followups import Rewrite
 from rag.types import Answer, Passage
 
 CURSOR = "▍"

@@ -2,8 +2,8 @@
 
 OpenAI clients keep the conversation and send all of it with every request, so the server holds no
 state: the earlier messages are paired into (question, answer) exchanges — a user message followed
-by an assistant message — rebuilt into turns with `rag.conversation.replay`, and the last user
-message is rewritten against them with `rag.conversation.rewrite` ("On which day did Musk meet
+by an assistant message — rebuilt into turns with `rag.followups.replay`, and the last user
+message is rewritten against them with `rag.followups.rewrite` ("On which day did Musk meet
 him?" after "Who is the chairman of CATL?" / "Zeng Yuqun [4]" becomes "On which day did Musk meet
 Zeng Yuqun?"). System, developer and tool messages are not part of an exchange and are skipped, as
 are assistant messages without text (tool calls) and earlier user messages no answer follows.
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from rag.assistant import clean_question
-from rag.conversation import Rewrite, replay, rewrite
 from rag.errors import InputError
+from rag.followups import Rewrite, replay, rewrite
 from rag.serve.protocol import ChatMessage
 
 

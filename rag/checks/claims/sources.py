@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.quarantine import INLINE_MARKER, model_view
+from rag.checks.quarantine import INLINE_MARKER, model_view
 from rag.sentences import split_sentences
 from rag.types import Passage, Support
 
@@ -31,7 +31,7 @@ def _folded(text: str) -> str:
 
 
 def sources_of(passages: list[Passage]) -> list[Source]:
-    """Every sentence of `passages` that survived quarantine (`rag.quarantine`): a sentence the model was not
+    """Every sentence of `passages` that survived quarantine (`rag.checks.quarantine`): a sentence the model was not
     shown, or shown only in part, supports nothing."""
     found = []
     for number, passage in enumerate(passages, start=1):

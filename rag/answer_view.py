@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from rag.grounding import Evidence, key_terms
+from rag.checks.grounding import Evidence, key_terms
 from rag.types import Answer, Claim, Passage
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rag.embedding import Embedder
+from rag.embedders.minilm import Embedder
 from rag.store import Store
 from rag.types import Passage
 

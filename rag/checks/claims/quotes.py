@@ -3,7 +3,7 @@
 A small model asked to extract copies or paraphrases a sentence when the question wants more than a
 name ("What happened…", "Why…"). Its paraphrase is where it goes wrong (a subject swapped, a reason
 invented), and one sentence rarely holds a complete answer. So with the setting `quote`, once the claims
-are checked (`rag.verify`), the answer becomes the sentences that support its claims, then the sentences
+are checked (`rag.checks.verify`), the answer becomes the sentences that support its claims, then the sentences
 near them (two either side, in the same passage) nearest the question by MiniLM cosine (full sentences
 of the story only: no headline, caption, byline, newsletter plug or request for comment), up to three
 sentences in all, passage by passage in the order they stand in the article. Every quoted sentence is a
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.claims.align import FRAGMENT_WORDS
-from rag.claims.sources import Source, sources_of
-from rag.embedding import Embedder
-from rag.grounding import _TOKEN
+from rag.checks.claims.align import FRAGMENT_WORDS
+from rag.checks.claims.sources import Source, sources_of
+from rag.checks.grounding import _TOKEN
+from rag.embedders.minilm import Embedder
 from rag.types import Citation, Claim, Passage
 
 if TYPE_CHECKING:
-    from rag.verify import Verdict
+    from rag.checks.verify import Verdict
 
 MAX_QUOTED = 3  # sentences in a quoted answer, as many as the sentences style asks of a model
 # context comes from at most this many sentences either side of a supporting one: on the open gold file's 0.5B

@@ -5,7 +5,7 @@ A claim is supported by a sentence when
   name may be a sentence away) or the title; a number's unit ("1.7 million cars") stands beside it
   (cars sold are not employees), and a number word does not contradict the sentence's own count;
 - its quoted words occur in the sentence, and a statement it attributes is attributed to the same
-  speaker there (`rag.claims.speakers`);
+  speaker there (`rag.checks.claims.speakers`);
 - it does not deny what the sentence states, or state what a negation there governs;
 - and its support score is high enough: the share of its content words the sentence holds, blended
   with MiniLM's cosine between claim and sentence (paraphrase shares few words), less a penalty for
@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import strip_markers
-from rag.claims.sources import Source
-from rag.claims.speakers import misattributed
+from rag.checks.citations import strip_markers
+from rag.checks.claims.sources import Source
+from rag.checks.claims.speakers import misattributed
+from rag.checks.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
+from rag.checks.quarantine import model_view
 from rag.config import DEFAULTS
-from rag.embedding import Embedder
-from rag.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
-from rag.quarantine import model_view
+from rag.embedders.minilm import Embedder
 
 _MAGNITUDE = frozenset("million millions billion billions trillion thousand thousands hundred percent per cent".split())
 _NEGATION = frozenset("not no never none nor n't cannot without neither".split())
@@ -251,7 +251,7 @@ class AlignmentJudge:
         reason = self._hard_failure(terms, claim, unit, said, context)
         if reason:
             return Judgement(False, score, unit, reason)
-        # a fragment's fit to its question is checked per answer (rag.verify: names, topic words); only added
+        # a fragment's fit to its question is checked per answer (rag.checks.verify: names, topic words); only added
         # details can sink its score below zero
         if score < (0.0 if terms.fragment else self.min_score):
             return Judgement(False, score, unit, f"support score {score:.2f} is too low")

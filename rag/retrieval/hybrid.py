@@ -12,7 +12,7 @@ from collections import Counter
 
 import numpy as np
 
-from rag.embedding import Embedder
+from rag.embedders.minilm import Embedder
 from rag.store import Store
 from rag.types import Passage
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import MARKER
+from rag.checks.citations import MARKER
 from rag.sentences import split_sentences
 
 _WORD = re.compile(r"\w")
@@ -37,7 +37,7 @@ def _clean(text: str) -> str:
 
 
 def split_claims(answer: str) -> list[DraftClaim]:
-    """The claims of `answer`, whose markers have already been resolved (`rag.citations.parse_citations`)."""
+    """The claims of `answer`, whose markers have already been resolved (`rag.checks.citations.parse_citations`)."""
     sentences = [s.text for s in split_sentences(answer)]
     # a sentence that opens with markers: they close the sentence before
     for i in range(1, len(sentences)):

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.embedding import MINILM_ID, Embedder
+from rag.embedders.minilm import MINILM_ID, Embedder
+from rag.embedders.onnx import INT8_ID
 from rag.errors import IndexCorruptError
-from rag.onnx_embedding import INT8_ID
 
 IDS = {"minilm": MINILM_ID, "minilm-int8": INT8_ID}  # the pinned choices of rag.config.EmbedderChoice
 EXACT_BATCH = 16  # fp32 ONNX texts per run: no quantisation, so batch-mates do not change a vector
@@ -44,15 +44,15 @@ def resolve(choice: str, corpus_bytes: int = 0, has_vnni: Callable[[], bool] = c
 def open_embedder(model_id: str, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Embedder:
     """Load the embedder an index was (or will be) built with."""
     if model_id == INT8_ID:
-        from rag.onnx_embedding import OnnxMiniLMEmbedder
-        from rag.onnx_export import int8_model
+        from rag.embedders.onnx import OnnxMiniLMEmbedder
+        from rag.embedders.onnx_export import int8_model
 
         return OnnxMiniLMEmbedder(int8_model(models_dir, say))
     if model_id == MINILM_ID:
         # the same vectors as sentence-transformers' torch model (cosine 1.0000, the same rankings:
         # tests/model/test_exact_onnx.py) without importing torch, which was 5 s of every cold `rag ask`
-        from rag.onnx_embedding import OnnxMiniLMEmbedder
-        from rag.onnx_export import fp32_model
+        from rag.embedders.onnx import OnnxMiniLMEmbedder
+        from rag.embedders.onnx_export import fp32_model
 
         return OnnxMiniLMEmbedder(fp32_model(models_dir, say), batch_size=EXACT_BATCH, model_id=MINILM_ID)
     raise IndexCorruptError(f"index was built with {model_id}, which this rag cannot load: rebuild it with `rag index --rebuild`")

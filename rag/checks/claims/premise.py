@@ -11,7 +11,7 @@ silent about is left to the other checks.
 
 from __future__ import annotations
 
-from rag.grounding import tokens
+from rag.checks.grounding import tokens
 
 # (one direction, its opposite), every inflection spelled out: words are compared whole, since five-letter stems
 # make "passengers" a "passed" and "approximately" an "approved"

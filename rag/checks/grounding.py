@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import strip_markers
+from rag.checks.citations import strip_markers
 
 _TOKEN = re.compile(r"\w+(?:[.,'’]\w+)*")
 _STOPWORDS = frozenset(

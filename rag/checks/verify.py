@@ -1,9 +1,9 @@
 """Turn a model's draft into a checked answer: claims each supported by the passages they cite, or an abstention.
 
 1. A draft that says it cannot answer is an abstention.
-2. The draft is split into claims (`rag.claims.split`): sentences, cut again after a marker that ends
+2. The draft is split into claims (`rag.checks.claims.split`): sentences, cut again after a marker that ends
    a clause. A claim must add something to the question; one that only repeats it is dropped.
-3. Each claim is judged against the union of the passages it cites (`rag.claims.align`); a claim that
+3. Each claim is judged against the union of the passages it cites (`rag.checks.claims.align`); a claim that
    cites nothing, or whose citations do not support it, looks among all shown passages and cites the
    ones that do. A claim no passage supports is removed with a warning that names it.
 4. No supported claim left -> abstain. A "how many / how much" question needs a quantity in its answer.
@@ -11,7 +11,7 @@
    (false premises: "what did Musk tell Xi?") and a share of its other topic words (a true sentence from
    a passage about something else answers nothing).
 6. Its premise must not be what they contradict: "Why did the shares slide?" over "the stock gained"
-   (`rag.claims.premise`).
+   (`rag.checks.claims.premise`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import parse_citations
-from rag.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
-from rag.claims.judge import SupportJudge
-from rag.claims.premise import contradicted
-from rag.claims.sources import Source, sources_of
-from rag.claims.split import DraftClaim, split_claims
+from rag.checks.citations import parse_citations
+from rag.checks.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
+from rag.checks.claims.judge import SupportJudge
+from rag.checks.claims.premise import contradicted
+from rag.checks.claims.sources import Source, sources_of
+from rag.checks.claims.split import DraftClaim, split_claims
+from rag.checks.grounding import _TOKEN, Evidence, anchors, date_words, key_terms, stem, topic_terms
+from rag.checks.quarantine import model_view
 from rag.config import DEFAULTS
-from rag.grounding import _TOKEN, Evidence, anchors, date_words, key_terms, stem, topic_terms
-from rag.quarantine import model_view
 from rag.types import Citation, Claim, Passage
 
 # Phrases models use to decline, besides our own "Not in the documents."

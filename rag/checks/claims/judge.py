@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from rag.claims.align import Judgement
-from rag.claims.sources import Source
+from rag.checks.claims.align import Judgement
+from rag.checks.claims.sources import Source
 
 
 class SupportJudge(Protocol):
