@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from rag.backends import ChatBackend, GenerationParams
-from rag.checks.verify import DECLINE
+from rag.checks.abstention import declines
 from rag.embedders.minilm import Embedder
 from rag.types import Answer, Article, Chunk, Citation, Passage
 
@@ -78,6 +78,6 @@ class LangChainRecipe:
         usage = {"prompt_tokens": self.backend.count_tokens(messages[0]["content"]),
                  "completion_tokens": self.backend.count_tokens(text)}
         return Answer(question, text, tuple(Citation(p.rank, p) for p in passages), tuple(passages), self.name,
-                      bool(DECLINE.search(text)), (), {"retrieve": round(retrieve_ms, 1), "first_token": round(first, 1),
+                      declines(text), (), {"retrieve": round(retrieve_ms, 1), "first_token": round(first, 1),
                                                        "generate": round(total - retrieve_ms, 1), "total": round(total, 1)},
                       text, usage)

@@ -10,8 +10,8 @@ from pathlib import Path
 from rag.backends import GenerationParams
 from rag.checks.citations import strip_markers
 from rag.errors import InputError
-from rag.evals.metrics import token_f1 as loose_f1
-from rag.evals.realtimeqa import PUBLISHED, RTQuestion, exact_match, parse_choice, skipped_in_generation, token_f1
+from rag.evals.metrics import exact_match, realtimeqa_normalise, token_f1
+from rag.evals.realtimeqa import PUBLISHED, RTQuestion, parse_choice, skipped_in_generation
 from rag.prompting import format_passage
 
 MC_SYSTEM = ("Read the passages, then answer the multiple-choice question with the number of the correct choice only. "
@@ -30,7 +30,7 @@ def mc_messages(question: RTQuestion, passages: list) -> list[dict[str, str]]:
 def match_choice(draft: str, choices: tuple[str, ...]) -> int | None:
     """The choice whose words best overlap the model's free answer, or None when none overlaps."""
     # Matching (unlike scoring) drops curly quotes too: “Squid Game” must match Squid Game.
-    overlaps = [loose_f1(draft, (choice,)) for choice in choices]
+    overlaps = [token_f1(draft, (choice,)) for choice in choices]
     best = max(range(len(choices)), key=lambda i: overlaps[i])
     return best if overlaps[best] > 0 else None
 
@@ -48,7 +48,8 @@ def ask_one(question: RTQuestion, mode: str, assistant) -> dict:
            "retrieved": [p.chunk.article_id for p in answer.passages], "timings_ms": answer.timings}
     if mode == "gen":
         return {**row, "gold": question.gold_text, "prediction": text, "scored": not skipped_in_generation(question),
-                "em": exact_match(text, question.gold_text), "f1": round(token_f1(text, question.gold_text), 3)}
+                "em": exact_match(text, (question.gold_text,), realtimeqa_normalise),
+                "f1": round(token_f1(text, (question.gold_text,), realtimeqa_normalise), 3)}
     options = question.choices[:-1] if mode == "nota" else question.choices
     choice, how = match_choice(strip_markers(answer.draft), options), "matched the free answer"
     if choice is None and mode == "nota":

@@ -13,8 +13,9 @@ from pathlib import Path
 from rag import __version__
 from rag.checks.claims.judge import SupportJudge
 from rag.evals.gold import GoldQuestion
+from rag.evals.metric_table import METRICS
 from rag.evals.report import build_report, write_run
-from rag.evals.runner import OPEN_KEYS, Scored, run
+from rag.evals.runner import Scored, run
 from rag.store import Manifest
 from rag.types import Answer
 
@@ -58,10 +59,8 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer], out_di
 
 def format_metrics(metrics: dict) -> str:
     """The headline metrics as a short aligned table for the terminal."""
-    keys = ("questions", "accuracy", "answer_accuracy", "exact_match", "token_f1", "citation_accuracy",
-            "citation_precision", "abstention_recall", "false_abstention_rate", "mrr", *OPEN_KEYS)
     # .get: a report written before a metric existed prints "None" for it rather than failing
-    lines = [f"{k:24} {metrics.get(k)}" for k in keys]
+    lines = [f"{m.key:24} {metrics.get(m.key)}" for m in METRICS]
     lines.append(f"{'hit_at_k':24} " + ", ".join(f"@{k} {v}" for k, v in metrics["hit_at_k"].items()))
     lines.append(f"{'latency_ms p50/p95':24} {metrics['latency_ms']['p50']} / {metrics['latency_ms']['p95']}")
     lines.append(f"{'first_token_ms p50/p95':24} {metrics['first_token_ms']['p50']} / {metrics['first_token_ms']['p95']}")

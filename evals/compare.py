@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.evals.runner import OPEN_KEYS
+from rag.evals.metric_table import METRICS
 
-HEADLINE = ("accuracy", "answer_accuracy", "citation_accuracy", "abstention_recall", "false_abstention_rate", "mrr", *OPEN_KEYS)
+HEADLINE = tuple(m.key for m in METRICS if m.compared)
 
 
 def _load(run: Path) -> tuple[dict, dict[str, dict]]:

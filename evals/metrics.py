@@ -1,11 +1,13 @@
-"""Scoring one prediction against one gold question (SQuAD-style normalisation), its nuggets and its claims' citations."""
+"""The one vocabulary of answer metrics: normalisation, exact match and token F1 against aliases, nuggets, and
+per-claim citation recall and precision. `rag eval` normalises SQuAD-style (`normalise`); RealTime QA keeps
+its benchmark's own rules (`realtimeqa_normalise`), passed to the same functions."""
 
 from __future__ import annotations
 
 import re
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.checks.citations import strip_markers
@@ -15,6 +17,8 @@ from rag.evals.gold import Nugget
 from rag.types import Answer, Claim
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}’‘“”–—…]")
+_BENCHMARK_DROPS = set(string.punctuation) | set("年歳人년")
+Normaliser = Callable[[str], str]
 
 
 def normalise(text: str) -> str:
@@ -26,15 +30,21 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def realtimeqa_normalise(text: str) -> str:
+    """RealTime QA's normalisation: lower-case, drop ASCII punctuation and 年歳人년, fold spaces
+    (articles are kept, unlike SQuAD)."""
+    return " ".join("".join(ch for ch in text.lower() if ch not in _BENCHMARK_DROPS).split())
+
+
 def alias_in(answer: str, aliases: tuple[str, ...]) -> bool:
     """Whether any normalised alias occurs in the normalised answer, on word boundaries."""
     haystack = f" {normalise(answer)} "
     return any(f" {normalise(a)} " in haystack for a in aliases if normalise(a))
 
 
-def exact_match(answer: str, aliases: tuple[str, ...]) -> float:
+def exact_match(answer: str, aliases: tuple[str, ...], normaliser: Normaliser = normalise) -> float:
     """1.0 when the normalised answer equals a normalised alias."""
-    return float(any(normalise(answer) == normalise(a) for a in aliases))
+    return float(any(normaliser(answer) == normaliser(a) for a in aliases))
 
 
 def overlap_f1(predicted: list[str], gold: list[str]) -> float:
@@ -46,10 +56,10 @@ def overlap_f1(predicted: list[str], gold: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def token_f1(answer: str, aliases: tuple[str, ...]) -> float:
+def token_f1(answer: str, aliases: tuple[str, ...], normaliser: Normaliser = normalise) -> float:
     """Best token-overlap F1 over the aliases."""
-    pred = normalise(answer).split()
-    return max((overlap_f1(pred, normalise(alias).split()) for alias in aliases), default=0.0)
+    pred = normaliser(answer).split()
+    return max((overlap_f1(pred, normaliser(alias).split()) for alias in aliases), default=0.0)
 
 
 def nuggets_found(answer: str, nuggets: Sequence[Nugget]) -> tuple[bool, ...]:

@@ -11,12 +11,10 @@ import gzip
 import hashlib
 import json
 import re
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.evals.metrics import overlap_f1
 
 # The authors' prediction files on the development split, scored with the benchmark's rules.
 PUBLISHED = {
@@ -102,24 +100,6 @@ def write_corpus(data_dir: Path, weeks: list[str], target: Path, with_gold_artic
                     if not path.exists() or path.read_text(encoding="utf-8") != text:
                         path.write_text(text, encoding="utf-8")
     return len(seen)
-
-
-def normalise(text: str) -> str:
-    """The benchmark's normalisation: lower-case, drop ASCII punctuation and 年歳人년, fold spaces
-    (articles are kept, unlike SQuAD)."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation) | set("年歳人년"))
-    return " ".join(text.split())
-
-
-def exact_match(prediction: str, gold: str) -> float:
-    """1.0 when the normalised strings are equal."""
-    return float(normalise(prediction) == normalise(gold))
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    """Token-overlap F1 of the normalised strings."""
-    return overlap_f1(normalise(prediction).split(), normalise(gold).split())
 
 
 def skipped_in_generation(question: RTQuestion) -> bool:

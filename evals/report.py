@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+from rag.evals.metric_table import BY_KEY, METRICS
 from rag.evals.runner import RIGHT, Scored, by_category, summary
 
 
@@ -107,9 +108,11 @@ def _header(*names: str) -> str:
 def render_html(results: list[Scored], report: dict) -> str:
     """A single-file report. Every text from articles, questions or the model is escaped."""
     e = html.escape
-    metrics = {k: v for k, v in report["metrics"].items() if not isinstance(v, dict)}
-    rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in metrics.items())
-    nested = "".join(f"<tr><td>{e(k)}</td><td>{e(json.dumps(v))}</td></tr>"
+    rows = "".join(f"<tr><td>{e(m.key)}</td><td>{e(str(report['metrics'].get(m.key)))}</td><td>{e(m.meaning)}</td></tr>"
+                   for m in METRICS)
+    rows += "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td><td></td></tr>" for k, v in report["metrics"].items()
+                    if k not in BY_KEY and not isinstance(v, dict))
+    nested = "".join(f"<tr><td>{e(k)}</td><td>{e(json.dumps(v))}</td><td></td></tr>"
                      for k, v in report["metrics"].items() if isinstance(v, dict))
     images = "".join(f"<figure><img alt='{e(name)}' src='data:image/png;base64,{data}'>"
                      f"<figcaption>{e(name)}</figcaption></figure>" for name, data in plots(results, report).items())
@@ -127,7 +130,7 @@ def render_html(results: list[Scored], report: dict) -> str:
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}}
 figure{{display:inline-block;margin:0 1em 1em 0}}</style>
 </head><body><h1>rag eval report</h1>
-<h2>Metrics</h2><table>{rows}{nested}</table>
+<h2>Metrics</h2><table>{_header("metric", "value", "meaning")}{rows}{nested}</table>
 <h2>By category</h2>
 <table>{_header("category", "questions", "accuracy", "nugget recall", "truthfulness")}{categories}</table>
 <h2>Plots</h2>{images}

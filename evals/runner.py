@@ -13,10 +13,6 @@ from rag.evals.metrics import ClaimCitations, alias_in, claim_citation_scores, e
 from rag.types import Answer
 
 RIGHT, MISSING, HALLUCINATED = 1, 0, -1  # CRAG's scores of one answer (Yang et al. 2024)
-# the keys `open_metrics` and `claim_metrics` add to the summary, for tables that list metrics by name
-OPEN_KEYS = ("nugget_recall", "completeness", "truthfulness", "right_rate", "hallucination_rate", "missing_rate",
-             "abstention_precision", "claim_citation_recall", "claim_citation_precision", "claims_per_answer",
-             "removed_claims")
 
 
 @dataclass(frozen=True)

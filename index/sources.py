@@ -37,9 +37,37 @@ class Skipped:
     reason: str
 
 
-def too_large(size: int) -> str:
-    """The reason a file over `MAX_ARTICLE_BYTES` is skipped."""
-    return f"{size / 1e6:,.0f} MB is over the {MAX_ARTICLE_BYTES / 1e6:.0f} MB limit for one article file"
+class NotAnArticle(ValueError):
+    """Bytes that cannot be an article; the message is the reason, shown to the user."""
+
+
+# The rules for what an article file is, shared by `rag index` (a skipped file's warning) and the UI's uploads
+# (a refused file's message), so both say the same thing in the same order.
+
+def suffix_problem(name: str) -> str | None:
+    """Why a file of this name is not read as an article, or None when its extension is one we read."""
+    suffix = Path(name).suffix.lower()
+    if suffix in ARTICLE_SUFFIXES:
+        return None
+    return f"only {' and '.join(ARTICLE_SUFFIXES)} articles are read (got {suffix or 'no extension'})"
+
+
+def too_large(size: int, limit: int = MAX_ARTICLE_BYTES) -> str:
+    """The reason a file of `size` bytes over `limit` is refused."""
+    return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:.0f} MB limit for one article"
+
+
+def article_text(data: bytes) -> str:
+    """The text of an article file's bytes; NotAnArticle says why they cannot be one."""
+    if b"\x00" in data:  # before decoding: a binary file is better called binary than "not UTF-8 at byte 0"
+        raise NotAnArticle("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotAnArticle(f"not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise NotAnArticle("empty file")
+    return text
 
 
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
@@ -87,8 +115,9 @@ def _candidates(root: Path) -> list[tuple[Path, str]]:
     if root.is_file():
         if root.name.startswith("."):
             return [(root, "hidden file (its name starts with '.'): rename it to index it")]
-        if root.suffix.lower() not in ARTICLE_SUFFIXES:
-            return [(root, f"not an article file: only {' and '.join(ARTICLE_SUFFIXES)} files are indexed")]
+        problem = suffix_problem(root.name)
+        if problem:
+            return [(root, problem)]
         return [(root, "")]
     if not root.is_dir():
         return [(root, "not a file or folder")]
@@ -98,7 +127,7 @@ def _candidates(root: Path) -> list[tuple[Path, str]]:
     for path in entries:
         if path.is_symlink() and path.is_dir():
             found.append((path, "symbolic link to a folder, not followed: give its target to `rag index` instead"))
-        elif path.suffix.lower() not in ARTICLE_SUFFIXES:
+        elif suffix_problem(path.name):
             continue
         elif path.is_symlink() and not path.exists():
             found.append((path, _broken_link(path)))
@@ -129,13 +158,9 @@ def read_article(source: SourceFile) -> Article | Skipped:
     if len(data) > MAX_ARTICLE_BYTES:
         return Skipped(source.path, too_large(source.path.stat().st_size))
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return Skipped(source.path, f"not UTF-8 text (byte {exc.start})")
-    if "\x00" in text:
-        return Skipped(source.path, "binary file (contains NUL bytes)")
-    if not text.strip():
-        return Skipped(source.path, "empty file")
+        text = article_text(data)
+    except NotAnArticle as exc:
+        return Skipped(source.path, str(exc))
     return Article(
         id=source.article_id,
         title=extract_title(text),

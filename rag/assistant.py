@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.backends import ChatBackend, GenerationParams
+from rag.checks.abstention import NOT_IN_DOCUMENTS, floor_reason
 from rag.checks.claims.judge import SupportJudge
 from rag.checks.claims.quotes import quote_answer
 from rag.checks.verify import verify
 from rag.config import DEFAULTS
 from rag.errors import InputError
-from rag.prompting import NOT_IN_DOCUMENTS, build_messages
+from rag.prompting import build_messages
 from rag.retrieval import Retriever
 from rag.types import Answer, Passage
 
@@ -78,10 +79,8 @@ class Assistant:
         retrieved = self.retriever.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
-        closest = max((p.score for p in retrieved), default=None)
-        if closest is None or closest < self.settings.score_floor:
-            best = f"{closest:.2f}" if closest is not None else "none"
-            reason = f"no passage is close enough to the question (best score {best} < {self.settings.score_floor})"
+        reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
+        if reason:
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
         views = None
         embedder = getattr(self.retriever, "embedder", None)

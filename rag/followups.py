@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.checks.abstention import is_abstention
 from rag.checks.citations import strip_markers
-from rag.prompting import NOT_IN_DOCUMENTS
 
 
 @dataclass(frozen=True)
@@ -155,5 +155,5 @@ def replay(exchanges: Sequence[tuple[str, str]]) -> list[Turn]:
     """Turns rebuilt from (question, answer) pairs a client sent back (the server's conversation field)."""
     turns: list[Turn] = []
     for question, answer in exchanges:
-        turns.append(Turn(question, rewrite(turns, question).question, answer, strip_markers(answer) == NOT_IN_DOCUMENTS))
+        turns.append(Turn(question, rewrite(turns, question).question, answer, is_abstention(answer)))
     return turns

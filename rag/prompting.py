@@ -12,10 +12,9 @@ The system message never changes, so the local backend reads it once per process
 
 from __future__ import annotations
 
+from rag.checks.abstention import NOT_IN_DOCUMENTS
 from rag.checks.quarantine import defang, model_view
 from rag.types import Passage
-
-NOT_IN_DOCUMENTS = "Not in the documents."
 
 SYSTEM = (
     "Answer the question in a few words, using only the passages. "

@@ -74,7 +74,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-NOT_IN_DOCUMENTS = "Not in the documents."  # the assistant's abstention (rag.prompting.NOT_IN_DOCUMENTS)
+from rag.checks.abstention import NOT_IN_DOCUMENTS
+
 SCORE_TOLERANCE = 1e-3  # replies round scores to 4 decimals; two processes' MiniLM may differ in the last bits
 LOOPBACK_NAMES = ("localhost",)
 ANNOUNCED = re.compile(r"^rag: serving rag \((?P<backend>.+)\) on (?P<url>http://\S+/v1) \(", re.MULTILINE)

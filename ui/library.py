@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from rag.errors import InputError
 from rag.hashing import file_sha256
+from rag.index.sources import ARTICLE_SUFFIXES, NotAnArticle, article_text, suffix_problem, too_large
 
 if TYPE_CHECKING:
     from rag.store import Manifest
 
-ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_UPLOAD_BYTES = 5_000_000  # a long news article is ~50 kB; this leaves room without inviting abuse
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -57,21 +57,14 @@ class UploadReport:
 
 
 def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """The article text of an upload, or InputError saying why it cannot be one."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in ARTICLE_SUFFIXES:
-        raise InputError(f"{name}: only .txt and .md articles can be added (got {suffix or 'no extension'})")
-    if len(data) > max_bytes:
-        raise InputError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit for one article")
-    if b"\x00" in data:
-        raise InputError(f"{name}: looks like a binary file, not text")
+    """The article text of an upload, or InputError saying why it cannot be one (`rag index`'s rules)."""
+    problem = suffix_problem(name) or (too_large(len(data), max_bytes) if len(data) > max_bytes else None)
+    if problem:
+        raise InputError(f"{name}: {problem}")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: is not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise InputError(f"{name}: is empty")
-    return text
+        return article_text(data)
+    except NotAnArticle as exc:
+        raise InputError(f"{name}: {exc}") from None
 
 
 def safe_stem(name: str, data: bytes, taken: set[str]) -> str:

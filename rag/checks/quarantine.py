@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import re
 
+from rag.checks.abstention import says_abstention
+
 # "<|im_start|>", "<|eot_id|>", "[INST]", "<<SYS>>", "</s>": llama.cpp tokenizes the prompt with special
 # tokens enabled, so these would really switch roles if the model saw them.
 CONTROL = re.compile(r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
@@ -29,7 +31,6 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
 INLINE_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")  # a marker with its leading space
-ABSTENTION = "not in the documents"  # our own abstention sentence (rag.prompting.NOT_IN_DOCUMENTS), lower-cased
 _SAFE = str.maketrans({"<": "‹", ">": "›", "|": "¦", "[": "(", "]": ")"})
 
 
@@ -52,7 +53,7 @@ def model_view(text: str) -> tuple[str, int]:
     for sentence in _SENTENCE.findall(text):
         if not sentence:
             continue
-        if CONTROL.search(sentence) or _INSTRUCTION.search(sentence) or ABSTENTION in sentence.lower():
+        if CONTROL.search(sentence) or _INSTRUCTION.search(sentence) or says_abstention(sentence):
             cut += 1
             kept.append("\n" if sentence.endswith("\n") else " ")
             continue

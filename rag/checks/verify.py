@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.checks.abstention import declines
 from rag.checks.citations import parse_citations
 from rag.checks.claims.align import FRAGMENT_WORDS, AlignmentJudge, Judgement
 from rag.checks.claims.judge import SupportJudge
@@ -30,12 +31,6 @@ from rag.checks.quarantine import model_view
 from rag.config import DEFAULTS
 from rag.types import Citation, Claim, Passage
 
-# Phrases models use to decline, besides our own "Not in the documents."
-DECLINE = re.compile(
-    r"not in the (documents|passages)|(do|does|did) not (contain|state|mention|provide|say|include)"
-    r"|no information|not (mentioned|provided|stated|specified)|(don't|do not|cannot) know|unable to (answer|determine)",
-    re.IGNORECASE,
-)
 # "Passage 3: …" or a bare "Passage 1": the model naming the prompt's numbering, which states nothing
 _PASSAGE_LABEL = re.compile(r"(?<![\w\[])passage \d+\b\s*:?\s*(?=\S|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")  # a year alone does not answer "how many"
@@ -104,7 +99,7 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
     if not draft.strip():
         return _abstain("the model found no answer in the passages")
     parsed = parse_citations(_PASSAGE_LABEL.sub("", draft), passages)
-    drafts = [d for d in split_claims(parsed.text) if not DECLINE.search(d.text)]
+    drafts = [d for d in split_claims(parsed.text) if not declines(d.text)]
     if not drafts:
         return _abstain("the model found no answer in the passages")
     warnings = list(parsed.warnings)

@@ -8,6 +8,7 @@ import sys
 from typing import get_args
 
 from rag import __version__
+from rag.backends.registry import known_specs
 from rag.cli.asking import cmd_ask, cmd_chat, cmd_search
 from rag.cli.indexing import cmd_index, cmd_status
 from rag.cli.measuring import cmd_bench, cmd_eval
@@ -15,7 +16,7 @@ from rag.cli.serving import cmd_serve, cmd_ui
 from rag.config import DEFAULTS, AnswerStyle, EmbedderChoice, load_settings
 from rag.errors import RagError
 from rag.evals.bench_speed import SPEED_QUESTIONS
-from rag.evals.thresholds import THRESHOLDS
+from rag.evals.metric_table import THRESHOLDS
 
 
 def _positive(text: str) -> int:
@@ -36,8 +37,7 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
                    help="short extractions or cited sentences; auto (default) picks per model (env RAG_ANSWER_STYLE)")
     p.add_argument("--quote", action=argparse.BooleanOptionalAction, default=None,
                    help="give a sentence answer in the articles' own sentences (default: for local models; env RAG_QUOTE)")
-    p.add_argument("--model", help="model spec: local (default), local:qwen2.5-coder-1.5b, local:PATH.gguf, "
-                                   "openai:MODEL, anthropic:MODEL (env RAG_MODEL)")
+    p.add_argument("--model", help=f"model spec: {known_specs()} (default {DEFAULTS.model}; env RAG_MODEL)")
     p.add_argument("--base-url", dest="base_url", metavar="URL",
                    help="API models: the server's base URL, e.g. http://127.0.0.1:8080/v1 "
                         "(default: OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider)")

@@ -8,7 +8,7 @@ from pathlib import Path
 from rag.compose import DEFAULT_SOURCES, build_assistant
 from rag.config import Settings
 from rag.errors import InputError
-from rag.evals.thresholds import THRESHOLDS
+from rag.evals.metric_table import THRESHOLDS
 from rag.terminal import report_build, say
 
 
@@ -17,8 +17,8 @@ def cmd_eval(args, settings: Settings) -> int:
     from rag.evals.command import evaluate, format_metrics, run_meta
     from rag.evals.compare import compare
     from rag.evals.gold import load_gold
+    from rag.evals.metric_table import threshold_failures
     from rag.evals.runs import run_folder
-    from rag.evals.thresholds import threshold_failures
 
     if args.compare:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))

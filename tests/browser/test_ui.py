@@ -162,7 +162,7 @@ def test_an_uploaded_article_is_listed_and_answers_at_once(page, ui, tmp_path):
     status = page.locator("#rag-upload-status")
     status.get_by_text("Embedded").wait_for(timeout=120_000)
     assert "Added Zorblat news (draft).txt as Zorblat-news-draft" in status.inner_text()
-    assert "Not added photo.txt: looks like a binary file, not text" in status.inner_text()
+    assert "Not added photo.txt: binary file (contains NUL bytes)" in status.inner_text()
     assert (ui.index / "uploads" / "Zorblat-news-draft.txt").read_text(encoding="utf-8") == article.read_text(encoding="utf-8")
     assert "Zorblat-news-draft" in page.locator("#rag-articles").inner_text()
 

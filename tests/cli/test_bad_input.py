@@ -275,12 +275,12 @@ BAD_FILES = [  # (key, input, path, reason), in the order `rag index` prints the
     ("same-stem", "`sub/story.md` beside `story.txt` (the same article id)", "docs/sub/story.md",
      "same article id as docs/story.txt"),
     ("copy", "`wire-copy.txt`, the same bytes as `story.txt`", "docs/wire-copy.txt", "same content as docs/story.txt"),
-    ("pdf", "`notes.pdf` named on the command line", "notes.pdf", "not an article file: only .txt and .md files are indexed"),
+    ("pdf", "`notes.pdf` named on the command line", "notes.pdf", "only .txt and .md articles are read (got .pdf)"),
     ("hidden", "`.secret.txt` named on the command line", ".secret.txt",
      "hidden file (its name starts with '.'): rename it to index it"),
     ("binary", "`binary.txt` holding NUL bytes", "docs/binary.txt", "binary file (contains NUL bytes)"),
     ("empty", "an empty `empty.txt`", "docs/empty.txt", "empty file"),
-    ("huge", "`huge.txt` of 300 MB (sparse)", "docs/huge.txt", "300 MB is over the 20 MB limit for one article file"),
+    ("huge", "`huge.txt` of 300 MB (sparse)", "docs/huge.txt", "300.0 MB is over the 20 MB limit for one article"),
     ("latin1", "`latin1.txt` in Latin-1, not UTF-8", "docs/latin1.txt", "not UTF-8 text (byte 3)"),
 ]
 
@@ -490,9 +490,9 @@ SEED_BYTES = (SEEDS / "000_ebc01fc2445bc94e.txt").read_bytes()
 ARTICLE = b"Quux story\n\nQuux Holdings bought a shipyard in Gdansk for 40 million euros.\n"
 GENERATED = f"upload-{hashlib.sha256(ARTICLE).hexdigest()[:12]}"
 UPLOADS = [  # (key, file name, bytes, expected outcome, expected reason)
-    ("empty", "empty.txt", b"", f"refused; {KEPT}", "is empty"),
-    ("binary", "model.txt", b"GGUF\x00\x01\x02", f"refused; {KEPT}", "looks like a binary file, not text"),
-    ("latin1", "cafe.txt", "Café news".encode("latin-1"), f"refused; {KEPT}", "is not UTF-8 text (byte 3)"),
+    ("empty", "empty.txt", b"", f"refused; {KEPT}", "empty file"),
+    ("binary", "model.txt", b"GGUF\x00\x01\x02", f"refused; {KEPT}", "binary file (contains NUL bytes)"),
+    ("latin1", "cafe.txt", "Café news".encode("latin-1"), f"refused; {KEPT}", "not UTF-8 text (byte 3)"),
     ("huge", "big.txt", b"a" * 5_000_001, f"refused; {KEPT}", "5.0 MB is over the 5 MB limit for one article"),
     ("passwd", "../../etc/passwd.txt", ARTICLE, f"stored as uploads/passwd.txt, inside uploads/; indexed as `passwd`; {KEPT}",
      ""),

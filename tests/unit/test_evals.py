@@ -5,10 +5,10 @@ import pytest
 from rag.errors import InputError
 from rag.evals.compare import compare
 from rag.evals.gold import GoldQuestion, load_gold
+from rag.evals.metric_table import threshold_failures
 from rag.evals.metrics import alias_in, exact_match, normalise, token_f1
 from rag.evals.report import build_report, write_run
 from rag.evals.runner import percentile, score, summary
-from rag.evals.thresholds import threshold_failures
 
 
 def test_normalise_and_alias_matching():
@@ -74,6 +74,23 @@ def test_summary_metrics_on_a_hand_scored_run():
     assert m["first_token_ms"]["p50"] == 400.0  # the abstention without a model call is left out
     assert m["tokens"] == {"prompt_mean": 300.0, "completion_mean": 10.0, "prompt_total": 1200, "completion_total": 40}
     assert percentile([], 50) is None
+
+
+def test_the_metric_table_names_every_headline_figure_of_the_summary_and_every_threshold_flag():
+    from rag.cli import build_parser
+    from rag.evals.metric_table import METRICS, THRESHOLDS
+
+    m = summary([score(g, p) for g, p in zip(GOLD, PREDICTIONS, strict=True)])
+    scalar = {k for k, v in m.items() if not isinstance(v, dict)} - {"answerable", "unanswerable"}
+    assert [x.key for x in METRICS] == [k for k in m if k in scalar]  # the same figures, in the summary's order
+    assert THRESHOLDS == {"min_accuracy": ("accuracy", ">="), "min_answer_accuracy": ("answer_accuracy", ">="),
+                          "min_citation_accuracy": ("citation_accuracy", ">="),
+                          "min_abstention_recall": ("abstention_recall", ">="),
+                          "max_false_abstention_rate": ("false_abstention_rate", "<=")}
+    args = build_parser().parse_args(["eval", "--min-accuracy", "0.7", "--max-false-abstention-rate", "0.2"])
+    assert {flag: getattr(args, flag) for flag in THRESHOLDS} == {
+        "min_accuracy": 0.7, "min_answer_accuracy": None, "min_citation_accuracy": None, "min_abstention_recall": None,
+        "max_false_abstention_rate": 0.2}
 
 
 def test_thresholds_name_each_miss():

@@ -1,7 +1,8 @@
 """What the model is shown of a hostile passage (rag.checks.quarantine), exactly."""
 
-from rag.checks.quarantine import ABSTENTION, defang, model_view
-from rag.prompting import NOT_IN_DOCUMENTS, build_messages
+from rag.checks.abstention import NOT_IN_DOCUMENTS, says_abstention
+from rag.checks.quarantine import defang, model_view
+from rag.prompting import build_messages
 from rag.types import Chunk, Passage
 from tests.conftest import ROOT
 
@@ -42,7 +43,7 @@ def test_defang_breaks_control_tokens_only():
 
 
 def test_the_abstention_phrase_matches_ours():
-    assert NOT_IN_DOCUMENTS.lower().rstrip(".") == ABSTENTION
+    assert says_abstention(f"Readers were told: {NOT_IN_DOCUMENTS.upper()}")
 
 
 def test_the_prompt_carries_the_model_view_and_a_defanged_question():

@@ -12,7 +12,7 @@ from rag.index.sources import MAX_ARTICLE_BYTES, UNHASHED, Skipped, SourceFile, 
 from tests.fakes import HashEmbedder
 
 SETTINGS = ChunkingSettings(max_tokens=40, target_tokens=20, overlap_tokens=5)
-TOO_LARGE = "300 MB is over the 20 MB limit for one article file"
+TOO_LARGE = "300.0 MB is over the 20 MB limit for one article"
 
 
 def write(path: Path, text: str) -> Path:
@@ -57,7 +57,7 @@ def test_the_limit_itself_is_allowed(tmp_path):
     over = sparse(tmp_path / "over.txt", MAX_ARTICLE_BYTES + 1)
     assert discover([at_limit])[0][0].sha256 != UNHASHED
     assert read_article(discover([at_limit])[0][0]) == Skipped(at_limit, "binary file (contains NUL bytes)")
-    assert read_article(discover([over])[0][0]) == Skipped(over, "20 MB is over the 20 MB limit for one article file")
+    assert read_article(discover([over])[0][0]) == Skipped(over, "20.0 MB is over the 20 MB limit for one article")
 
 
 def test_a_file_that_grows_over_the_limit_keeps_its_indexed_version(tmp_path):
@@ -97,7 +97,7 @@ def test_a_file_named_explicitly_is_reported_when_it_is_not_an_article(tmp_path)
     pdf = write(tmp_path / "notes.pdf", "x")
     assert discover([hidden, pdf, Path("/dev/null")]) == ([], [
         Skipped(hidden, "hidden file (its name starts with '.'): rename it to index it"),
-        Skipped(pdf, "not an article file: only .txt and .md files are indexed"),
+        Skipped(pdf, "only .txt and .md articles are read (got .pdf)"),
         Skipped(Path("/dev/null"), "not a file or folder")])
 
 

@@ -21,15 +21,15 @@ def digest(data: bytes) -> str:
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("report.pdf", b"text", "report.pdf: only .txt and .md articles can be added (got .pdf)"),
-    ("README", b"text", "README: only .txt and .md articles can be added (got no extension)"),
-    ("notes.txt.exe", b"text", "notes.txt.exe: only .txt and .md articles can be added (got .exe)"),
-    ("a.txt", b"abc\x00def", "a.txt: looks like a binary file, not text"),
-    ("a.md", b"caf\xe9 au lait", "a.md: is not UTF-8 text (byte 3)"),
-    ("a.txt", b"", "a.txt: is empty"),
-    ("a.txt", b" \n\t\r\n ", "a.txt: is empty"),
-    ("a.txt", b"\xef\xbb\xbf  \n", "a.txt: is empty"),  # a BOM and whitespace is still nothing
-    ("b.pdf", b"\x00", "b.pdf: only .txt and .md articles can be added (got .pdf)"),  # the name is checked first
+    ("report.pdf", b"text", "report.pdf: only .txt and .md articles are read (got .pdf)"),
+    ("README", b"text", "README: only .txt and .md articles are read (got no extension)"),
+    ("notes.txt.exe", b"text", "notes.txt.exe: only .txt and .md articles are read (got .exe)"),
+    ("a.txt", b"abc\x00def", "a.txt: binary file (contains NUL bytes)"),
+    ("a.md", b"caf\xe9 au lait", "a.md: not UTF-8 text (byte 3)"),
+    ("a.txt", b"", "a.txt: empty file"),
+    ("a.txt", b" \n\t\r\n ", "a.txt: empty file"),
+    ("a.txt", b"\xef\xbb\xbf  \n", "a.txt: empty file"),  # a BOM and whitespace is still nothing
+    ("b.pdf", b"\x00", "b.pdf: only .txt and .md articles are read (got .pdf)"),  # the name is checked first
 ])
 def test_check_upload_says_why_a_file_is_refused(name, data, message):
     with pytest.raises(InputError) as info:
@@ -156,8 +156,8 @@ def test_two_uploads_with_the_same_name_get_different_stems(library):
 def test_a_mixed_batch_adds_the_good_file_and_reports_the_bad_one(library, index_dir):
     report = library.add([("good.txt", ZORBLAT), ("bad.txt", b"PK\x03\x04\x00\x00"), ("slides.pdf", b"%PDF")])
     assert report == UploadReport((Accepted("good.txt", "good"),),
-                                  (("bad.txt", "looks like a binary file, not text"),
-                                   ("slides.pdf", "only .txt and .md articles can be added (got .pdf)")),
+                                  (("bad.txt", "binary file (contains NUL bytes)"),
+                                   ("slides.pdf", "only .txt and .md articles are read (got .pdf)")),
                                   len(chunk_texts(index_dir, "good")))
     assert sorted(p.name for p in (index_dir / "uploads").iterdir()) == ["good.txt"]
 
@@ -165,7 +165,7 @@ def test_a_mixed_batch_adds_the_good_file_and_reports_the_bad_one(library, index
 def test_a_batch_with_nothing_good_leaves_the_index_alone(library, index_dir, embedder):
     before = (index_dir / "current").resolve()
     report = library.add([("bad.txt", b"\xff\xfe")])
-    assert report == UploadReport((), (("bad.txt", "is not UTF-8 text (byte 0)"),), 0)
+    assert report == UploadReport((), (("bad.txt", "not UTF-8 text (byte 0)"),), 0)
     assert (index_dir / "current").resolve() == before and embedder.embedded == []
 
 
