@@ -36,9 +36,9 @@ for module in (rag.cli, rag.evals.runner, rag.index.build, rag.ui.library):
 EOF
 export RAG_MODELS_DIR="$repo/var/models"  # the models the test suite assembled: no second copy
 "$work/venv/bin/rag" index seeds --index ix 2>/dev/null
-answer=$("$work/venv/bin/rag" ask "Who is the chairman of CATL?" --index ix --json 2>/dev/null)
+answer=$("$work/venv/bin/rag" ask "Which company did Tesla partner with on mapping?" --index ix --json 2>/dev/null)
 echo "$answer" | "$work/venv/bin/python" -c '
 import json, sys
-answer = json.load(sys.stdin)
-assert "Zeng Yuqun" in answer["answer"] and answer["citations"], answer["answer"]
-print(f"smoke_wheel: the installed rag answered: {answer[\"answer\"]}")'
+text = json.load(sys.stdin)["answer"]
+assert "Baidu" in text and "[" in text, text
+print("smoke_wheel: the installed rag answered:", text)'
