@@ -16,8 +16,8 @@ from rag import store
 from rag.embedders.minilm import Embedder
 from rag.errors import IndexCorruptError, InputError
 from rag.index.chunking import Chunker, ChunkingSettings
-from rag.index.sources import Skipped, discover, read_article
-from rag.types import Chunk
+from rag.index.sources import Skipped, SourceFile, discover, is_dump, read_article, read_dump
+from rag.types import Article, Chunk
 
 EMBED_SLICE = 256  # passages per embedding call: progress granularity, and a bound on tokenizer memory
 
@@ -54,8 +54,12 @@ def build_index(
     rebuild: bool = False,
     say: Callable[[str], None] = lambda _: None,
     progress: bool = False,
+    fields: dict[str, str] | None = None,
 ) -> BuildReport:
-    """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources."""
+    """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources.
+
+    `fields` names a dump's fields by role (`{"text": "body"}`); the index records them, so a re-sync
+    reads the dumps the same way without being told again."""
     started = time.perf_counter()
     settings = settings or ChunkingSettings()
     with store.writer(index_dir, say):
@@ -64,6 +68,7 @@ def build_index(
         if not sources:
             raise InputError("no articles to index: give a file or folder, e.g. `rag index seeds/`")
         files, skipped = discover(sources)
+        fields = {**(previous.manifest.fields if previous else {}), **(fields or {})}
         old_articles = previous.manifest.articles if previous else {}
         old_rows = _rows_by_article(previous) if previous else {}
         old_vectors = previous.vectors() if previous else None  # reconstructed once, sliced per article
@@ -81,7 +86,53 @@ def build_index(
             vectors.append(old_vectors[rows])
             articles[article_id] = entry
 
+        def embed(article: Article, entry: store.ArticleEntry) -> list[Chunk]:
+            """Chunk an article whose vectors are to be computed (in one batched pass, below)."""
+            new_chunks = chunker.chunk(article)
+            chunks.extend(new_chunks)
+            to_embed.extend(new_chunks)
+            vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
+            articles[article.id] = replace(entry, chunks=len(new_chunks))
+            return new_chunks
+
+        def sync_dump(source: SourceFile) -> None:
+            """A dump's rows: an unchanged file costs nothing, and in a changed one only changed rows are embedded."""
+            recorded = {k: e for k, e in old_articles.items() if e.source == str(source.path)}
+            if recorded and all(e.file_sha256 == source.sha256 for e in recorded.values()):
+                for article_id, entry in recorded.items():
+                    keep(article_id, entry)
+                    unchanged.append(article_id)
+                return
+            found = read_dump(source, fields)
+            if isinstance(found, Skipped):
+                skipped.append(found)
+                for article_id, entry in recorded.items():  # keep the indexed rows rather than lose them
+                    keep(article_id, entry)
+                return
+            rows, bad = found
+            skipped.extend(bad)
+            if not rows:  # every row bad (a changed export, a field renamed): keep what was indexed
+                for article_id, entry in recorded.items():
+                    keep(article_id, entry)
+                return
+            for row in rows:
+                article, old = row.article, old_articles.get(row.article.id)
+                if article.id in articles:
+                    skipped.append(Skipped(source.path, f"same article id {article.id} as in {articles[article.id].source}"))
+                    continue
+                entry = store.ArticleEntry(str(source.path), row.sha256, article.title, article.published, 0,
+                                           file_sha256=source.sha256, url=article.url)
+                if old and old.sha256 == row.sha256:
+                    keep(article.id, replace(entry, chunks=old.chunks))
+                    unchanged.append(article.id)
+                else:
+                    embed(article, entry)
+                    (updated if old else added).append(article.id)
+
         for source in files:
+            if is_dump(source.path):
+                sync_dump(source)
+                continue
             old = old_articles.get(source.article_id)
             if old and old.sha256 == source.sha256:
                 keep(source.article_id, replace(old, source=str(source.path)))
@@ -93,12 +144,8 @@ def build_index(
                 if old:  # keep the indexed version rather than lose a readable article
                     keep(source.article_id, old)
                 continue
-            new_chunks = chunker.chunk(article)
-            chunks.extend(new_chunks)
-            to_embed.extend(new_chunks)
-            vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
-            articles[article.id] = store.ArticleEntry(str(source.path), source.sha256, article.title, article.published,
-                                                      len(new_chunks))
+            embed(article, store.ArticleEntry(str(source.path), source.sha256, article.title, article.published, 0,
+                                              url=article.url))
             (updated if old else added).append(article.id)
         embedded = _embed(embedder, to_embed, say, progress)
         matrix = _assemble(vectors, embedded, embedder.dim)
@@ -107,7 +154,7 @@ def build_index(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             embedder=store.EmbedderInfo(embedder.model_id, embedder.dim, embedder.max_tokens),
             chunking=settings.to_dict(), sources=tuple(str(p) for p in sources), articles=articles,
-            packages=_package_versions())
+            packages=_package_versions(), fields=fields)
         store.save(index_dir, manifest, chunks, matrix)
     return BuildReport(index_dir, tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(skipped),
                        len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes))

@@ -6,6 +6,7 @@ never crosses articles, and is checked with the embedder's own tokenizer to fit 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -64,6 +65,7 @@ class Chunker:
                 end=end,
                 title=article.title,
                 published=article.published,
+                page=bisect.bisect_right(article.pages, start) if article.pages else None,
             )
             for ordinal, (start, end) in enumerate(spans)
         ]

@@ -1,18 +1,21 @@
-"""Find article files and read them into `Article`s."""
+"""Find article files and read them into `Article`s (each kind of file through `rag.index.readers`)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.hashing import file_sha256
-from rag.index.metadata import extract_date, extract_title
+from rag.index.readers import DUMPS, SUFFIXES, WHOLE, NotAnArticle
+from rag.index.readers.text import decode
 from rag.types import Article
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = SUFFIXES
 # A news article is ~50 kB and the longest long-reads or transcripts a few MB. 20 MB is 400 articles' worth
 # of text: a file beyond it is almost surely a misnamed dump, log or binary, and indexing it would hold it in
 # memory and embed ~25,000 passages (tens of minutes on 2 cores). Such a file is skipped without being read.
@@ -31,14 +34,29 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not indexed, and why (shown to the user as a warning)."""
+    """A file (or one row of a dump) that was not indexed, and why (shown to the user as a warning)."""
 
     path: Path
     reason: str
+    line: int | None = None  # a dump's row: its line (JSONL, CSV), item (JSON) or entry (feeds) number
+
+    @property
+    def where(self) -> str:
+        """FILE, or FILE:LINE for a row."""
+        return f"{self.path}:{self.line}" if self.line is not None else str(self.path)
 
 
-class NotAnArticle(ValueError):
-    """Bytes that cannot be an article; the message is the reason, shown to the user."""
+@dataclass(frozen=True)
+class DumpArticle:
+    """One article of a dump, with the hash of its own content (re-syncs re-embed only the rows that changed)."""
+
+    article: Article
+    sha256: str
+
+
+def is_dump(path: Path) -> bool:
+    """Whether the file holds one article per row or entry (JSONL, JSON, CSV, feeds) rather than one article."""
+    return path.suffix.lower() in DUMPS
 
 
 # The rules for what an article file is, shared by `rag index` (a skipped file's warning) and the UI's uploads
@@ -49,25 +67,12 @@ def suffix_problem(name: str) -> str | None:
     suffix = Path(name).suffix.lower()
     if suffix in ARTICLE_SUFFIXES:
         return None
-    return f"only {' and '.join(ARTICLE_SUFFIXES)} articles are read (got {suffix or 'no extension'})"
+    return f"not an article file (got {suffix or 'no extension'}; rag reads {', '.join(ARTICLE_SUFFIXES)})"
 
 
 def too_large(size: int, limit: int = MAX_ARTICLE_BYTES) -> str:
     """The reason a file of `size` bytes over `limit` is refused."""
     return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:.0f} MB limit for one article"
-
-
-def article_text(data: bytes) -> str:
-    """The text of an article file's bytes; NotAnArticle says why they cannot be one."""
-    if b"\x00" in data:  # before decoding: a binary file is better called binary than "not UTF-8 at byte 0"
-        raise NotAnArticle("binary file (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NotAnArticle(f"not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise NotAnArticle("empty file")
-    return text
 
 
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
@@ -89,8 +94,10 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
                 skipped.append(Skipped(path, problem))
                 continue
             article_id = path.stem
-            if article_id in found:
-                skipped.append(Skipped(path, f"same article id as {found[article_id].path}"))
+            # a dump's rows are ids of their own (FILE-KEY), so dumps need only differ by name: feed.rss, feed.atom
+            key = path.name if is_dump(path) else article_id
+            if key in found:
+                skipped.append(Skipped(path, f"same article id as {found[key].path}"))
                 continue
             try:
                 size = path.stat().st_size
@@ -103,7 +110,7 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
                     skipped.append(Skipped(path, f"same content as {by_content[digest]}"))
                     continue
                 by_content[digest] = path
-            found[article_id] = SourceFile(path, article_id, digest)
+            found[key] = SourceFile(path, article_id, digest)
     return [found[k] for k in sorted(found)], skipped
 
 
@@ -145,8 +152,7 @@ def _broken_link(path: Path) -> str:
     return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
 
 
-def read_article(source: SourceFile) -> Article | Skipped:
-    """Decode a file as UTF-8 text; unreadable, empty or oversized files come back as `Skipped`."""
+def _read_bytes(source: SourceFile) -> bytes | Skipped:
     try:
         size = source.path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
@@ -157,23 +163,62 @@ def read_article(source: SourceFile) -> Article | Skipped:
         return Skipped(source.path, f"cannot read it ({exc.strerror or exc})")
     if len(data) > MAX_ARTICLE_BYTES:
         return Skipped(source.path, too_large(source.path.stat().st_size))
+    return data
+
+
+def article_text(data: bytes) -> str:
+    """The text of a plain article file's bytes; NotAnArticle says why they cannot be one."""
+    return decode(data)
+
+
+def read_article(source: SourceFile) -> Article | Skipped:
+    """The one article of a whole-file kind (text, Markdown, HTML, PDF); unreadable ones come back as `Skipped`."""
+    data = _read_bytes(source)
+    if isinstance(data, Skipped):
+        return data
     try:
-        text = article_text(data)
+        parsed = WHOLE[source.path.suffix.lower()](data)
     except NotAnArticle as exc:
         return Skipped(source.path, str(exc))
-    return Article(
-        id=source.article_id,
-        title=extract_title(text),
-        text=text,
-        source=str(source.path),
-        published=extract_date(text),
-    )
+    return Article(id=source.article_id, title=parsed.title, text=parsed.text, source=str(source.path),
+                   published=parsed.published, url=parsed.url, pages=parsed.pages)
+
+
+def read_dump(source: SourceFile, fields: dict[str, str] | None = None) -> tuple[list[DumpArticle], list[Skipped]] | Skipped:
+    """The articles of a dump (ids FILE-KEY) and its bad rows; the whole file as `Skipped` when it cannot be read."""
+    data = _read_bytes(source)
+    if isinstance(data, Skipped):
+        return data
+    try:
+        dump = DUMPS[source.path.suffix.lower()](data, fields or {}, source.path.parent)
+    except NotAnArticle as exc:
+        return Skipped(source.path, str(exc))
+    articles: list[DumpArticle] = []
+    bad = [Skipped(source.path, reason, line) for line, reason in dump.bad]
+    seen: dict[str, int] = {}
+    for row in dump.rows:
+        article_id = f"{source.article_id}-{row.key}"
+        if article_id in seen:
+            bad.append(Skipped(source.path, f"same id as the row at {seen[article_id]} ({row.key})", row.line))
+            continue
+        seen[article_id] = row.line
+        p = row.parsed
+        digest = hashlib.sha256(json.dumps([p.title, p.text, p.published, p.url]).encode("utf-8")).hexdigest()
+        articles.append(DumpArticle(Article(article_id, p.title, p.text, str(source.path), p.published, p.url), digest))
+    return articles, sorted(bad, key=lambda s: s.line or 0)
 
 
 def read_articles(paths: list[Path]) -> list[Article]:
     """Every readable article under `paths` (those that no longer exist are left out), as `rag index` reads them."""
     files, _ = discover([p for p in paths if p.exists()])
-    return [a for a in (read_article(f) for f in files) if not isinstance(a, Skipped)]
+    articles: list[Article] = []
+    for source in files:
+        found = read_dump(source) if is_dump(source.path) else read_article(source)
+        if isinstance(found, Article):
+            articles.append(found)
+        elif not isinstance(found, Skipped):
+            articles.extend(row.article for row in found[0])
+    return articles
 
 
 def text_bytes(paths: list[Path]) -> int:

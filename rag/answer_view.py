@@ -24,7 +24,8 @@ def answer_dict(answer: Answer) -> dict:
         "abstained": answer.abstained,
         "citations": [
             {"marker": c.marker, "doc_id": c.passage.chunk.article_id, "chunk_id": c.passage.chunk.id,
-             "title": c.passage.chunk.title, "text": c.passage.chunk.text, "score": round(c.passage.score, 4)}
+             "title": c.passage.chunk.title, "text": c.passage.chunk.text, "score": round(c.passage.score, 4),
+             "published": c.passage.chunk.published, "page": c.passage.chunk.page}
             for c in answer.citations
         ],
         "retrieved": [passage_dict(p) for p in answer.passages],
@@ -86,7 +87,8 @@ def sources_text(answer: Answer) -> str:
     for c in answer.citations:
         chunk = c.passage.chunk
         date = f", {chunk.published}" if chunk.published else ""
-        lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date})")
+        page = f", p. {chunk.page}" if chunk.page else ""
+        lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date}{page})")
         spans = support_spans(answer, c.marker)
         quotes = [excerpt(chunk.text[a:b]) for a, b in spans] or [supporting_sentence(chunk.text, answer.text)]
         for quote in quotes:

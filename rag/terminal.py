@@ -18,7 +18,7 @@ def say(message: str) -> None:
 def report_build(report, tell: Callable[[str], None] = say) -> int:
     """Tell what a build (`rag.index.build.BuildReport`) did; the exit code: 1 when files were skipped."""
     for skipped in report.skipped:
-        tell(f"warning: skipped {skipped.path}: {skipped.reason}")
+        tell(f"warning: skipped {skipped.where}: {skipped.reason}")
     for note in report.notes:
         tell(note)
     articles = len(report.added) + len(report.updated) + len(report.unchanged)

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Article:
-    """One source document. `id` is the file name without its extension."""
+    """One source document. `id` is the file name without its extension (a dump's rows: FILE-KEY)."""
 
     id: str
     title: str
     text: str
     source: str
-    published: str | None = None  # ISO date (YYYY-MM-DD) when the text states one
+    published: str | None = None  # ISO date (YYYY-MM-DD) from the file's metadata or its text
+    url: str | None = None  # the page's canonical URL, a feed entry's or a dump row's link
+    pages: tuple[int, ...] = ()  # PDFs: the offset in `text` where each page starts
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Chunk:
     end: int
     title: str
     published: str | None = None
+    page: int | None = None  # PDFs: the page the chunk starts on, from 1
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 from rag.config import Settings
 from rag.errors import RagError
 from rag.followups import Conversation, Turn
+from rag.index.sources import ARTICLE_SUFFIXES
 from rag.ui.answer_html import answer_html, error_html, streaming_html
 from rag.ui.library import Library
 
@@ -197,8 +198,8 @@ def build_app(services: Services, model_name: str):
                 articles = gr.Dataframe(value=article_rows(), headers=["id", "title", "date", "chunks", "uploaded"],
                                         interactive=False, label="Indexed articles", elem_id="rag-articles", wrap=True)
                 if services.library is not None:
-                    files = gr.File(label="Add articles (.txt, .md)", file_count="multiple", file_types=[".txt", ".md"],
-                                    elem_id="rag-upload")
+                    files = gr.File(label="Add articles: text, web pages, PDFs, JSONL/JSON/CSV dumps, RSS/Atom feeds",
+                                    file_count="multiple", file_types=list(ARTICLE_SUFFIXES), elem_id="rag-upload")
                     status = gr.Markdown(elem_id="rag-upload-status")
                     with gr.Row():
                         removable = gr.Dropdown(choices=uploaded_ids(), label="Remove an uploaded article",

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from rag.errors import InputError
 from rag.hashing import file_sha256
-from rag.index.sources import ARTICLE_SUFFIXES, NotAnArticle, article_text, suffix_problem, too_large
+from rag.index.readers import DUMPS, WHOLE, NotAnArticle
+from rag.index.sources import ARTICLE_SUFFIXES, suffix_problem, too_large
 
 if TYPE_CHECKING:
     from rag.store import Manifest
@@ -56,15 +57,24 @@ class UploadReport:
     embedded: int = 0
 
 
-def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """The article text of an upload, or InputError saying why it cannot be one (`rag index`'s rules)."""
+def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> int:
+    """How many articles an upload holds (1 for a page or a text; a dump's rows), or InputError saying why it
+    holds none, by `rag index`'s rules and readers."""
     problem = suffix_problem(name) or (too_large(len(data), max_bytes) if len(data) > max_bytes else None)
     if problem:
         raise InputError(f"{name}: {problem}")
+    suffix = Path(name).suffix.lower()
     try:
-        return article_text(data)
+        if suffix in WHOLE:
+            WHOLE[suffix](data)
+            return 1
+        return len(DUMPS[suffix](data, {}, Path(".")).rows) or _no_rows(name)
     except NotAnArticle as exc:
         raise InputError(f"{name}: {exc}") from None
+
+
+def _no_rows(name: str) -> int:
+    raise InputError(f"{name}: no article in it (every row lacks a text field)")
 
 
 def safe_stem(name: str, data: bytes, taken: set[str]) -> str:
@@ -95,9 +105,14 @@ class Library:
 
     def articles(self) -> list[ArticleRow]:
         """Every indexed article, sorted by id."""
-        uploaded = {p.stem for p in self.uploads.glob("*") if p.suffix.lower() in ARTICLE_SUFFIXES}
-        return [ArticleRow(article_id, a.title, a.published or "", a.chunks, article_id in uploaded)
+        return [ArticleRow(article_id, a.title, a.published or "", a.chunks, self._uploaded_file(a.source) is not None)
                 for article_id, a in sorted(self.manifest().articles.items())]
+
+    def _uploaded_file(self, source: str) -> Path | None:
+        """The upload an article came from (a dump's rows share one), or None when it was indexed from elsewhere."""
+        path = Path(source)
+        return path if path.parent.resolve() == self.uploads.resolve() and path.suffix.lower() in ARTICLE_SUFFIXES \
+            else None
 
     def add(self, files: list[tuple[str, bytes]], say: Callable[[str], None] = lambda _: None) -> UploadReport:
         """Check, store and index uploaded (name, bytes) pairs; bad files are reported, not fatal."""
@@ -132,10 +147,14 @@ class Library:
         return UploadReport(tuple(accepted), tuple(rejected), embedded)
 
     def remove(self, article_id: str, say: Callable[[str], None] = lambda _: None) -> None:
-        """Take an uploaded article out of the index; its file is kept under `removed/`."""
-        matches = [p for p in self.uploads.glob(f"{article_id}.*") if p.stem == article_id]
+        """Take an uploaded article out of the index (a dump's row: the whole uploaded dump); its file is kept
+        under `removed/`."""
+        entry = self.manifest().articles.get(article_id)
+        upload = self._uploaded_file(entry.source) if entry else None
+        matches = [upload] if upload is not None and upload.exists() else \
+            [p for p in self.uploads.glob(f"{article_id}.*") if p.stem == article_id]
         if not matches:
-            if article_id in self.manifest().articles:
+            if entry is not None:
                 raise InputError(f"{article_id} was not added here: remove its file from the indexed folder "
                                  "and run `rag index`")
             raise InputError(f"no article {article_id} in the index")

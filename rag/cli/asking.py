@@ -45,8 +45,8 @@ def cmd_search(args, settings: Settings) -> int:
     query = clean_question(args.query)
     passages = open_retriever(settings, say=say).retrieve(query, settings.top_k)
     if args.json:
-        print(json.dumps([{**passage_dict(p), "rank": p.rank, "title": p.chunk.title, "text": p.chunk.text}
-                          for p in passages], ensure_ascii=False, indent=2))
+        print(json.dumps([{**passage_dict(p), "rank": p.rank, "title": p.chunk.title, "published": p.chunk.published,
+                           "page": p.chunk.page, "text": p.chunk.text} for p in passages], ensure_ascii=False, indent=2))
         return 0
     for p in passages:
         print(f"{p.rank}. {p.score:.3f}  {p.chunk.title} [{p.chunk.id}]")

@@ -22,9 +22,25 @@ def cmd_index(args, settings: Settings) -> int:
         raise InputError(f"no such file or folder: {missing}")
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
+    fields = field_names(args.field)
     embedder = build_embedder(settings, settings.index, paths, args.rebuild, say)
-    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True)
+    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True, fields=fields)
     return report_build(report, say)
+
+
+def field_names(given: list[str]) -> dict[str, str]:
+    """`--field ROLE=NAME` flags as {role: name}; a malformed flag or an unknown role is an error."""
+    from rag.index.readers.dumps import FIELD_NAMES
+
+    fields = {}
+    for flag in given:
+        role, sep, name = flag.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--field {flag}: give ROLE=NAME, e.g. --field text=story")
+        if role.strip() not in FIELD_NAMES:
+            raise InputError(f"--field {flag}: unknown role {role.strip()!r}: use one of {', '.join(FIELD_NAMES)}")
+        fields[role.strip()] = name.strip()
+    return fields
 
 
 def cmd_status(args, settings: Settings) -> int:

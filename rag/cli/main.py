@@ -59,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--index", help=f"index folder (default {DEFAULTS.index}; env RAG_INDEX)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", parents=[common], help="index article files (.txt, .md) or re-sync the recorded folders")
+    p = sub.add_parser("index", parents=[common], help="index article files (.txt .md .html .pdf, JSONL/JSON/CSV dumps, "
+                       "RSS/Atom feeds) or re-sync the recorded folders")
     p.add_argument("paths", nargs="*", help="files or folders to add (default: the recorded folders, else seeds/)")
+    p.add_argument("--field", action="append", default=[], metavar="ROLE=NAME",
+                   help="dumps: the field that holds a role (text, title, date, url, id) when it has another name, "
+                        "e.g. --field text=story; recorded in the index for later re-syncs")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for a new index or --rebuild: auto = int8 ONNX for 2 MB of articles or more "

@@ -25,13 +25,17 @@ class EmbedderInfo:
 
 @dataclass(frozen=True)
 class ArticleEntry:
-    """One indexed article: where it came from, its content hash and how many passages it has."""
+    """One indexed article: where it came from, its content hash and how many passages it has.
+
+    A dump's row has the hash of its own content in `sha256` and the hash of its file in `file_sha256`."""
 
     source: str
     sha256: str
     title: str
     published: str | None
     chunks: int
+    file_sha256: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Manifest:
     faiss_index: str = ""
     checksums: Mapping[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    fields: Mapping[str, str] = field(default_factory=dict)  # dumps' field names by role (`rag index --field`)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -66,7 +71,7 @@ class Manifest:
         return {"format_version": self.format_version, "created": self.created, "embedder": asdict(self.embedder),
                 "metric": self.metric, "chunking": dict(self.chunking), "sources": list(self.sources),
                 "articles": {k: asdict(a) for k, a in self.articles.items()}, "packages": dict(self.packages),
-                "faiss_index": self.faiss_index, "checksums": dict(self.checksums)}
+                "faiss_index": self.faiss_index, "checksums": dict(self.checksums), "fields": dict(self.fields)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
@@ -78,4 +83,4 @@ class Manifest:
                    articles={str(k): ArticleEntry(**a) for k, a in data["articles"].items()},
                    packages=dict(data.get("packages", {})), metric=str(data["metric"]),
                    faiss_index=str(data.get("faiss_index", "IndexFlatIP")), checksums=dict(data["checksums"]),
-                   format_version=int(data["format_version"]))
+                   format_version=int(data["format_version"]), fields=dict(data.get("fields", {})))

@@ -49,7 +49,7 @@ LONG = " ".join(["a"] * 40_000)  # 80 kB: Linux refuses one argument over 128 kB
 CLI_CASES = ["ask-empty", "ask-blank", "ask-long", "ask-control", "search-cjk", "ask-cjk", "search-mixed", "ask-mixed",
              "flag-unknown", "flag-k", "env-top-k-0", "env-top-k-abc", "env-base-url", "env-timeout", "toml-unknown",
              "toml-invalid", "toml-not-table", "toml-folder", "config-missing"]
-INDEX_CASES = ["empty", "binary", "latin1", "huge", "copy", "same-stem", "dir-link", "loop", "dangling", "pdf", "hidden",
+INDEX_CASES = ["empty", "binary", "latin1", "huge", "copy", "same-stem", "dir-link", "loop", "dangling", "docx", "hidden",
                "missing", "space", "unicode", "dots", "dotfile", "link-out", "dotdot"]
 SERVE_CASES = ["empty", "blank", "control", "cjk", "mixed", "long", "json", "utf8", "nested", "content-type",
                "messages-type", "model-type", "huge", "huge-chunked"]
@@ -244,7 +244,7 @@ def index_run(work: Path, seed_index: Path, *paths: str) -> IndexRun:
 
 @pytest.fixture(scope="module")
 def bad_files(tmp_path_factory, seed_index) -> IndexRun:
-    """`rag index docs notes.pdf .secret.txt` over a folder of files that cannot be articles, beside a good one."""
+    """`rag index docs notes.docx .secret.txt` over a folder of files that cannot be articles, beside a good one."""
     work = tmp_path_factory.mktemp("bad-files")
     docs = work / "docs"
     (docs / "sub").mkdir(parents=True)
@@ -261,9 +261,9 @@ def bad_files(tmp_path_factory, seed_index) -> IndexRun:
     (docs / "loop1.txt").symlink_to("loop2.txt")
     (docs / "loop2.txt").symlink_to("loop1.txt")
     (docs / "dangling.txt").symlink_to("../gone.txt")
-    (work / "notes.pdf").write_bytes(b"%PDF-1.7")
+    (work / "notes.docx").write_bytes(b"PK\x03\x04 word document")
     (work / ".secret.txt").write_text("A hidden file named explicitly.\n", encoding="utf-8")
-    return index_run(work, seed_index, "docs", "notes.pdf", ".secret.txt")
+    return index_run(work, seed_index, "docs", "notes.docx", ".secret.txt")
 
 
 BAD_FILES = [  # (key, input, path, reason), in the order `rag index` prints them
@@ -275,7 +275,8 @@ BAD_FILES = [  # (key, input, path, reason), in the order `rag index` prints the
     ("same-stem", "`sub/story.md` beside `story.txt` (the same article id)", "docs/sub/story.md",
      "same article id as docs/story.txt"),
     ("copy", "`wire-copy.txt`, the same bytes as `story.txt`", "docs/wire-copy.txt", "same content as docs/story.txt"),
-    ("pdf", "`notes.pdf` named on the command line", "notes.pdf", "only .txt and .md articles are read (got .pdf)"),
+    ("docx", "`notes.docx` named on the command line", "notes.docx",
+     "not an article file (got .docx; rag reads .txt, .md, .html, .htm, .pdf, .jsonl, .json, .csv, .rss, .atom, .xml)"),
     ("hidden", "`.secret.txt` named on the command line", ".secret.txt",
      "hidden file (its name starts with '.'): rename it to index it"),
     ("binary", "`binary.txt` holding NUL bytes", "docs/binary.txt", "binary file (contains NUL bytes)"),
@@ -299,7 +300,7 @@ def test_each_bad_file_is_named_in_a_warning(bad_files, key, given, path, reason
     shown = next((w for w in bad_files.warnings if w.startswith(f"rag: warning: skipped {path}: ")), "")
     indexed = bad_files.after.get(Path(path).stem, {}).get("source") == str(bad_files.work.resolve() / path)
     what = "INDEXED" if indexed else "skipped, the good article beside it indexed"
-    observe(f"index:{key}", Row(CLI, f"`rag index docs notes.pdf .secret.txt`: {given}", bad_files.outcome(what), shown),
+    observe(f"index:{key}", Row(CLI, f"`rag index docs notes.docx .secret.txt`: {given}", bad_files.outcome(what), shown),
             (f"exit 1; skipped, the good article beside it indexed; {KEPT}", f"rag: warning: skipped {path}: {reason}"))
 
 

@@ -69,6 +69,7 @@ def test_unreadable_files_are_skipped_and_named(tmp_path):
         ("binary.txt", "binary file (contains NUL bytes)"),
         ("empty.md", "empty file"),
         ("latin1.txt", "not UTF-8 text (byte 3)"),
+        ("notes.pdf", "not a readable PDF (PdfStreamError)"),
     ]
 
 

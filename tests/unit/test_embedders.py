@@ -32,7 +32,7 @@ def test_corpus_size_counts_article_files_only(tmp_path):
     (tmp_path / "news" / "deep").mkdir(parents=True)
     (tmp_path / "news" / "a.txt").write_bytes(b"x" * 100)
     (tmp_path / "news" / "deep" / "b.MD").write_bytes(b"x" * 50)
-    (tmp_path / "news" / "c.pdf").write_bytes(b"x" * 1000)
+    (tmp_path / "news" / "c.docx").write_bytes(b"x" * 1000)
     (tmp_path / "news" / "gone.txt").symlink_to(tmp_path / "missing.txt")
     (tmp_path / "one.md").write_bytes(b"x" * 7)
     assert text_bytes([tmp_path / "news", tmp_path / "one.md", tmp_path / "nowhere"]) == 157

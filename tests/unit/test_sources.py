@@ -85,7 +85,7 @@ def test_a_copy_under_another_name_is_skipped_but_empty_files_are_not_copies(tmp
 
 
 def test_odd_names_are_ids_as_they_are_and_hidden_files_in_folders_are_passed_over(tmp_path):
-    for name in ("with space.txt", "北京新闻.txt", "a..b.txt", ".hidden.txt", "notes.pdf", "UPPER.MD"):
+    for name in ("with space.txt", "北京新闻.txt", "a..b.txt", ".hidden.txt", "notes.docx", "UPPER.MD"):
         write(tmp_path / "docs" / name, f"{name}\n\nText of {name}.")
     (tmp_path / "docs" / "folder.txt").mkdir()
     files, skipped = discover([tmp_path / "docs"])
@@ -94,10 +94,11 @@ def test_odd_names_are_ids_as_they_are_and_hidden_files_in_folders_are_passed_ov
 
 def test_a_file_named_explicitly_is_reported_when_it_is_not_an_article(tmp_path):
     hidden = write(tmp_path / ".hidden.txt", "x")
-    pdf = write(tmp_path / "notes.pdf", "x")
-    assert discover([hidden, pdf, Path("/dev/null")]) == ([], [
+    docx = write(tmp_path / "notes.docx", "x")
+    assert discover([hidden, docx, Path("/dev/null")]) == ([], [
         Skipped(hidden, "hidden file (its name starts with '.'): rename it to index it"),
-        Skipped(pdf, "only .txt and .md articles are read (got .pdf)"),
+        Skipped(docx, "not an article file (got .docx; rag reads .txt, .md, .html, .htm, .pdf, .jsonl, .json, .csv, "
+                      ".rss, .atom, .xml)"),
         Skipped(Path("/dev/null"), "not a file or folder")])
 
 

@@ -1,6 +1,7 @@
 """Uploads (`rag.ui.library`): the checks, the file names, and the index kept in step without re-embedding the seeds."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from rag.ui.library import Accepted, ArticleRow, Library, UploadReport, check_up
 from tests.fakes import HashEmbedder
 
 SEED = "000_ebc01fc2445bc94e"
+KINDS = "rag reads .txt, .md, .html, .htm, .pdf, .jsonl, .json, .csv, .rss, .atom, .xml"
+FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 ZORBLAT = (b"Zorblat opens a battery plant in Lyon\n\n"
            b"Zorblat said on Monday it would open a battery plant in Lyon. The plant will employ 300 people.\n")
 QUUX = b"Quux buys a shipyard\n\nQuux Holdings bought a shipyard in Gdansk for 40 million euros.\n"
@@ -21,15 +24,20 @@ def digest(data: bytes) -> str:
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("report.pdf", b"text", "report.pdf: only .txt and .md articles are read (got .pdf)"),
-    ("README", b"text", "README: only .txt and .md articles are read (got no extension)"),
-    ("notes.txt.exe", b"text", "notes.txt.exe: only .txt and .md articles are read (got .exe)"),
+    ("report.docx", b"text", f"report.docx: not an article file (got .docx; {KINDS})"),
+    ("README", b"text", f"README: not an article file (got no extension; {KINDS})"),
+    ("notes.txt.exe", b"text", f"notes.txt.exe: not an article file (got .exe; {KINDS})"),
+    ("report.pdf", b"%PDF-1.7 text", "report.pdf: not a readable PDF (PdfStreamError)"),
+    ("page.html", b"<html><body><nav>Home World</nav></body></html>",
+     "page.html: no main text in the page (2 words outside menus and boilerplate; a login wall or a script-only page?)"),
+    ("rows.jsonl", b'{"title": "No body"}\n', "rows.jsonl: no article in it (every row lacks a text field)"),
+    ("feed.rss", b'<rss version="2.0"><channel><title>x</title></channel></rss>', "feed.rss: a feed with no entries"),
     ("a.txt", b"abc\x00def", "a.txt: binary file (contains NUL bytes)"),
     ("a.md", b"caf\xe9 au lait", "a.md: not UTF-8 text (byte 3)"),
     ("a.txt", b"", "a.txt: empty file"),
     ("a.txt", b" \n\t\r\n ", "a.txt: empty file"),
     ("a.txt", b"\xef\xbb\xbf  \n", "a.txt: empty file"),  # a BOM and whitespace is still nothing
-    ("b.pdf", b"\x00", "b.pdf: only .txt and .md articles are read (got .pdf)"),  # the name is checked first
+    ("b.exe", b"\x00", f"b.exe: not an article file (got .exe; {KINDS})"),  # the name is checked first
 ])
 def test_check_upload_says_why_a_file_is_refused(name, data, message):
     with pytest.raises(InputError) as info:
@@ -41,14 +49,17 @@ def test_check_upload_refuses_a_file_over_the_size_limit():
     with pytest.raises(InputError) as info:
         check_upload("big.txt", b"a" * 1_500_001, max_bytes=1_000_000)
     assert str(info.value) == "big.txt: 1.5 MB is over the 1 MB limit for one article"
-    assert check_upload("ok.txt", b"a" * 10, max_bytes=10) == "a" * 10  # at the limit is fine
+    assert check_upload("ok.txt", b"a" * 10, max_bytes=10) == 1  # at the limit is fine
     with pytest.raises(InputError, match=r"^tiny\.txt: .* limit for one article$"):
         check_upload("tiny.txt", b"a" * 11, max_bytes=10)
 
 
-def test_check_upload_returns_the_text_without_a_bom_and_takes_upper_case_suffixes():
-    assert check_upload("Note.TXT", "\ufeffZürich – 北京\n".encode()) == "Zürich – 北京\n"
-    assert check_upload("n.Md", b"# Title\n") == "# Title\n"
+def test_check_upload_counts_the_articles_and_takes_upper_case_suffixes():
+    assert check_upload("Note.TXT", "\ufeffZürich – 北京\n".encode()) == 1
+    assert check_upload("n.Md", b"# Title\n") == 1
+    assert check_upload("Wire.JSONL", (FORMATS / "wire.jsonl").read_bytes()) == 3  # two bad rows are left out
+    assert check_upload("feed.rss", (FORMATS / "feed.rss").read_bytes()) == 2
+    assert check_upload("lingang-data.pdf", (FORMATS / "lingang-data.pdf").read_bytes()) == 1
 
 
 @pytest.mark.parametrize(("name", "stem"), [
@@ -157,7 +168,7 @@ def test_a_mixed_batch_adds_the_good_file_and_reports_the_bad_one(library, index
     report = library.add([("good.txt", ZORBLAT), ("bad.txt", b"PK\x03\x04\x00\x00"), ("slides.pdf", b"%PDF")])
     assert report == UploadReport((Accepted("good.txt", "good"),),
                                   (("bad.txt", "binary file (contains NUL bytes)"),
-                                   ("slides.pdf", "only .txt and .md articles are read (got .pdf)")),
+                                   ("slides.pdf", "not a readable PDF (PdfStreamError)")),
                                   len(chunk_texts(index_dir, "good")))
     assert sorted(p.name for p in (index_dir / "uploads").iterdir()) == ["good.txt"]
 
@@ -235,3 +246,15 @@ def test_a_name_differing_only_in_case_does_not_replace_an_earlier_upload(librar
     assert report.accepted == (Accepted("notes.txt", f"notes-{digest(QUUX)}"),)
     assert (index_dir / "uploads" / "Notes.txt").read_bytes() == ZORBLAT
     assert (index_dir / "uploads" / f"notes-{digest(QUUX)}.txt").read_bytes() == QUUX
+
+
+def test_pages_pdfs_and_dumps_can_be_uploaded_and_a_dump_is_removed_whole(library, index_dir):
+    files = [(name, (FORMATS / name).read_bytes()) for name in ("musk-beijing.html", "lingang-data.pdf", "wire.jsonl")]
+    report = library.add(files)
+    assert [a.article_id for a in report.accepted] == ["musk-beijing", "lingang-data", "wire"]
+    uploaded = {r.id: r.published for r in library.articles() if r.uploaded}
+    assert uploaded == {"musk-beijing": "2024-04-28", "lingang-data": "2024-05-02", "wire-w-101": "2024-04-30",
+                        "wire-w-102": "2024-05-01", "wire-u0eb6de7b5dec": ""}
+    library.remove("wire-w-102")  # a row of an uploaded dump: the dump goes, all its rows with it
+    assert sorted(r.id for r in library.articles() if r.uploaded) == ["lingang-data", "musk-beijing"]
+    assert sorted(p.name for p in library.removed.iterdir()) == ["wire.jsonl"]
