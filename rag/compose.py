@@ -64,20 +64,23 @@ def open_store(settings: Settings, say: Say = _quiet):
 
 
 def open_retriever(settings: Settings, loaded=None, embedder=None, say: Say = _quiet):
-    """Dense or hybrid retrieval (the `retrieval` setting) over `loaded`, or over the configured index.
+    """Dense or hybrid retrieval (the `retrieval` setting) over `loaded`, or over the configured index, inside the
+    `since`/`until` window of publication dates.
 
     The embedder defaults to the one the index was built with, loaded only once the index checks out."""
     from rag.embedders import embedder_for
+    from rag.retrieval.window import DateWindow
 
     loaded = loaded if loaded is not None else open_store(settings, say)
     embedder = embedder if embedder is not None else embedder_for(loaded, settings.models_dir, say)
+    window = DateWindow(settings.since, settings.until)
     if settings.retrieval == "hybrid":
         from rag.retrieval.hybrid import HybridRetriever
 
-        return HybridRetriever(loaded, embedder)
+        return HybridRetriever(loaded, embedder, window=window)
     from rag.retrieval import DenseRetriever
 
-    return DenseRetriever(loaded, embedder)
+    return DenseRetriever(loaded, embedder, window)
 
 
 def open_model(settings: Settings, say: Say = _quiet):

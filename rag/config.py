@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import InputError
 
@@ -30,6 +31,9 @@ class Settings(BaseModel):
     model: str = "local"
     top_k: int = Field(4, ge=1, le=50)
     retrieval: Literal["dense", "hybrid"] = "dense"  # hybrid: BM25 + dense, fused by reciprocal rank
+    # only articles published in this window are searched (rag.retrieval.window); `--as-of DATE` sets until
+    since: date | None = None
+    until: date | None = None
     # MiniLM for new indexes: int8 ONNX where the CPU has VNNI ("auto"), or pinned; an index keeps its own
     embedder: EmbedderChoice = "auto"
     models_dir: Path = Path("var/models")
@@ -51,6 +55,12 @@ class Settings(BaseModel):
     base_url: str | None = None  # API models: another server than the provider's own
     request_timeout: float = Field(60.0, gt=0, le=3600)  # API models: seconds to wait for a reply
     retries: int = Field(2, ge=0, le=10)  # API models: extra attempts after a 429 or 5xx
+
+    @model_validator(mode="after")
+    def _window(self) -> Settings:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until}): no article could be searched")
+        return self
 
     @field_validator("base_url")
     @classmethod

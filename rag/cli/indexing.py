@@ -12,17 +12,24 @@ from rag.terminal import report_build, say
 
 
 def cmd_index(args, settings: Settings) -> int:
-    """Add the given files and folders to the index, or re-sync its recorded ones (./seeds for a new index)."""
+    """Add the given files, folders and URLs to the index, or re-sync its recorded ones (./seeds for a new index)."""
     from rag.index.build import build_index
+    from rag.index.fetch import fetch, is_url
     from rag.store import recorded_sources
 
-    paths = [Path(p) for p in args.paths]
+    urls = [a for a in args.paths if is_url(a)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
     missing = next((p for p in paths if not p.exists()), None)
     if missing:  # build_index says the same, but only after the embedder has loaded
         raise InputError(f"no such file or folder: {missing}")
+    fields = field_names(args.field)
+    if urls:
+        pages = settings.index / "pages"  # the fetched copies: indexed and re-synced like any folder
+        for url in urls:
+            say(f"fetched {url} -> {fetch(url, pages)}")
+        paths.append(pages)
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
-    fields = field_names(args.field)
     embedder = build_embedder(settings, settings.index, paths, args.rebuild, say)
     report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True, fields=fields)
     return report_build(report, say)

@@ -14,7 +14,7 @@ from rag.cli.indexing import cmd_index, cmd_status
 from rag.cli.measuring import cmd_bench, cmd_eval
 from rag.cli.serving import cmd_serve, cmd_ui
 from rag.config import DEFAULTS, AnswerStyle, EmbedderChoice, load_settings
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 from rag.evals.bench_speed import SPEED_QUESTIONS
 from rag.evals.metric_table import THRESHOLDS
 
@@ -29,6 +29,12 @@ def _positive(text: str) -> int:
 def _retrieval_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrieval", choices=["dense", "hybrid"],
                    help="dense (default) or hybrid: BM25 + dense fused by reciprocal rank (env RAG_RETRIEVAL)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="search only articles published on or after this day "
+                   "(undated ones are left out; env RAG_SINCE)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="search only articles published on or before this day "
+                   "(env RAG_UNTIL)")
+    p.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
+                   help="answer as a reader on that day would: later articles are invisible (the same as --until)")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
@@ -61,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", parents=[common], help="index article files (.txt .md .html .pdf, JSONL/JSON/CSV dumps, "
                        "RSS/Atom feeds) or re-sync the recorded folders")
-    p.add_argument("paths", nargs="*", help="files or folders to add (default: the recorded folders, else seeds/)")
+    p.add_argument("paths", nargs="*", help="files, folders or http(s) URLs to add (a URL is fetched once into the "
+                   "index's pages/ folder); default: the recorded folders, else seeds/")
     p.add_argument("--field", action="append", default=[], metavar="ROLE=NAME",
                    help="dumps: the field that holds a role (text, title, date, url, id) when it has another name, "
                         "e.g. --field text=story; recorded in the index for later re-syncs")
@@ -142,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
     args = build_parser().parse_args(argv)
     try:
-        flags = {k: getattr(args, k, None)
-                 for k in ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote")}
+        flags = {k: getattr(args, k, None) for k in
+                 ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote", "since", "until")}
+        as_of = getattr(args, "as_of", None)
+        if as_of is not None:
+            if flags["until"] is not None and flags["until"] != as_of:
+                raise InputError(f"--as-of {as_of} and --until {flags['until']} disagree: give one of them")
+            flags["until"] = as_of
         return args.run(args, load_settings(flags))
     except RagError as exc:
         if os.environ.get("RAG_DEBUG") == "1":

@@ -1,10 +1,11 @@
-"""Dense retrieval over a loaded store."""
+"""Retrieval over a loaded store: the `Retriever` role and dense search (`hybrid` adds BM25; `window` dates)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from rag.embedders.minilm import Embedder
+from rag.retrieval.window import DateWindow
 from rag.store import Store
 from rag.types import Passage
 
@@ -16,13 +17,15 @@ class Retriever(Protocol):
 
 
 class DenseRetriever:
-    """Cosine similarity (inner product of normalised vectors) over the FAISS index."""
+    """Cosine similarity (inner product of normalised vectors) over the FAISS index, inside a date window if given."""
 
-    def __init__(self, store: Store, embedder: Embedder):
+    def __init__(self, store: Store, embedder: Embedder, window: DateWindow | None = None):
         self.store = store
         self.embedder = embedder
+        self.window = window or DateWindow()
+        self._allowed = self.window.rows(store.chunks)  # once per loaded index
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """Top-k passages for `query`, ranked 1..k."""
-        hits = self.store.search(self.embedder.embed_query(query), k)
+        hits = self.store.search(self.embedder.embed_query(query), k, self._allowed)
         return [Passage(self.store.chunks[row], score, rank) for rank, (row, score) in enumerate(hits, start=1)]

@@ -13,6 +13,7 @@ from collections import Counter
 import numpy as np
 
 from rag.embedders.minilm import Embedder
+from rag.retrieval.window import DateWindow
 from rag.store import Store
 from rag.types import Passage
 
@@ -22,11 +23,15 @@ RRF_K = 60  # the usual constant from Cormack et al. (2009): damps the weight of
 class HybridRetriever:
     """Dense + BM25 over one loaded store; the BM25 index is built in memory when constructed."""
 
-    def __init__(self, store: Store, embedder: Embedder, pool: int = 30, per_article: int = 2, rrf_k: int = RRF_K):
+    def __init__(self, store: Store, embedder: Embedder, pool: int = 30, per_article: int = 2, rrf_k: int = RRF_K,
+                 window: DateWindow | None = None):
         import bm25s
 
         self.store = store
         self.embedder = embedder
+        self.window = window or DateWindow()
+        self._allowed = self.window.rows(store.chunks)
+        self._admitted = set(self._allowed) if self._allowed is not None else None
         self.pool = pool  # candidates taken from each side before fusing
         self.per_article = per_article  # at most this many passages of one article, while others are left
         self.rrf_k = rrf_k
@@ -37,11 +42,11 @@ class HybridRetriever:
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """Top-k passages for `query` in fused order, ranked 1..k, each scored by its dense similarity."""
         vector = self.embedder.embed_query(query)
-        n = len(self.store.chunks)
+        n = len(self.store.chunks) if self._allowed is None else len(self._allowed)
         if n == 0:
             return []
         pool = min(self.pool, n)
-        dense = self.store.search(vector, pool)
+        dense = self.store.search(vector, pool, self._allowed)
         fused: Counter[int] = Counter()
         for rank, (row, _) in enumerate(dense, start=1):
             fused[row] += 1.0 / (self.rrf_k + rank)
@@ -58,8 +63,12 @@ class HybridRetriever:
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
         if not tokens.vocab:  # only stopwords or symbols: BM25 has nothing to say
             return []
-        rows, scores = self._bm25.retrieve(tokens, k=pool, show_progress=False, n_threads=1)
-        return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        if self._admitted is None:
+            rows, scores = self._bm25.retrieve(tokens, k=pool, show_progress=False, n_threads=1)
+            return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        # inside a date window: rank every passage, keep the first `pool` the window admits
+        rows, scores = self._bm25.retrieve(tokens, k=len(self.store.chunks), show_progress=False, n_threads=1)
+        return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0 and int(r) in self._admitted][:pool]
 
     def _similarities(self, vector: np.ndarray, rows: list[int], known: dict[int, float]) -> dict[int, float]:
         """Dense cosine for every chosen row (BM25-only finds are scored from their stored vectors)."""

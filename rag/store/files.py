@@ -61,12 +61,21 @@ class Store:
             return np.zeros((0, self.manifest.embedder.dim), np.float32)
         return np.stack([self.faiss_index.reconstruct(int(r)) for r in rows])
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k (row, inner product) pairs for one normalised query vector."""
-        k = min(k, self.faiss_index.ntotal)
+    def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
+        """Top-k (row, inner product) pairs for one normalised query vector, among `allowed` rows only when given
+        (FAISS skips the others while searching, so the k are the best of those rows)."""
+        import faiss
+
+        k = min(k, self.faiss_index.ntotal if allowed is None else len(allowed))
         if k <= 0:
             return []
-        scores, rows = self.faiss_index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            hnsw = getattr(self.faiss_index, "hnsw", None)
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch) if hnsw is not None \
+                else faiss.SearchParameters(sel=selector)
+        scores, rows = self.faiss_index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 

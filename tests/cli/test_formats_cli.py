@@ -42,6 +42,12 @@ def test_a_folder_of_pages_pdfs_dumps_and_feeds_is_indexed_with_dates_and_bad_ro
                          cwd=tmp_path).out)
     assert (pdf[0]["doc_id"], pdf[0]["published"], pdf[0]["page"]) == ("lingang-data", "2024-05-02", 1)
 
+    as_of = json.loads(rag("search", "Who is the chairman of CATL?", "--as-of", "2024-04-29", "--json", "--index", "ix",
+                           cwd=tmp_path).out)
+    assert {p["published"] for p in as_of} <= {"2024-04-28", "2024-04-29"} and as_of  # 2024-04-30's story is not seen yet
+    clash = rag("search", "CATL", "--as-of", "2024-04-29", "--until", "2024-04-30", "--index", "ix", cwd=tmp_path)
+    assert (clash.code, clash.err) == (2, "rag: error: --as-of 2024-04-29 and --until 2024-04-30 disagree: give one of them\n")
+
 
 def test_field_flags_are_checked_before_anything_loads(tmp_path):
     (tmp_path / "docs").mkdir()
