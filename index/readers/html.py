@@ -1,9 +1,11 @@
 """Saved web pages: the main text, title, date and canonical URL through trafilatura.
 
 Menus, comments, footers and "read next" blocks are boilerplate trafilatura leaves out. The date is the
-page's own (trafilatura's metadata, then htmldate on the markup and URL, then the first full date the
-text states). htmldate's extensive search is off: on a page with no date it returns January 1 of the
-copyright line's year, a date the article never gave.
+page's own: htmldate on the markup and URL, then trafilatura's metadata, then the first full date the
+text states (in that order: 0.865 of htmldate's 1,000 dated evaluation pages right, against 0.848
+with trafilatura's first; `scripts/bench_extraction.py`). htmldate's extensive search is off: it gets
+more of those pages right (0.903) but is wrong more often when it answers (precision 0.908 against
+0.923), and on a page with no date it returns January 1 of the copyright line's year.
 """
 
 from __future__ import annotations
@@ -35,5 +37,5 @@ def read(data: bytes) -> Parsed:
     body = "\n\n".join(line.strip() for line in body.splitlines() if line.strip())  # one paragraph per line
     title = (document.title or "").strip() or extract_title(body)
     text = f"{title}\n\n{body}" if not body.startswith(title) else body  # the headline leads, as in a .txt article
-    published = document.date or htmldate.find_date(data, **DATE_SEARCH) or extract_date(body)
+    published = htmldate.find_date(data, **DATE_SEARCH) or document.date or extract_date(body)
     return Parsed(title, text, published, document.url or None)
