@@ -16,7 +16,8 @@ from rag.checks.verify import verify
 from rag.config import DEFAULTS
 from rag.errors import InputError
 from rag.prompting import build_messages
-from rag.retrieval import Retriever
+from rag.retrieval import Retriever, within
+from rag.retrieval.window import DateWindow
 from rag.types import Answer, Passage
 
 PROMPT_OVERHEAD_TOKENS = 8  # chat-template tokens per message, on top of their text
@@ -69,14 +70,17 @@ class Assistant:
         # the retriever's embedder gives the judge MiniLM similarity at no extra load; without one, words only
         self.judge = judge or AlignmentJudge(getattr(retriever, "embedder", None))
 
-    def answer(self, question: str, on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
-        """Answer `question`; `on_token` receives the model's draft as it streams."""
+    def answer(self, question: str, on_token: Callable[[str], None] | None = None, top_k: int | None = None,
+               window: DateWindow | None = None) -> Answer:
+        """Answer `question`; `on_token` receives the model's draft as it streams; `window` searches only the
+        articles published in it, for this question (the retriever's own window otherwise)."""
         started = time.perf_counter()
         question = clean_question(question)
         # A question no prompt can hold is an error whatever the passages: checked after retrieval, it came back
         # "Not in the documents." whenever no passage scored above the floor, and "too long" only otherwise.
         self._fit(question, [])
-        retrieved = self.retriever.retrieve(question, top_k or self.settings.top_k)
+        retriever = within(self.retriever, window) if window is not None else self.retriever
+        retrieved = retriever.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
         reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Protocol
 
 from rag.embedders.minilm import Embedder
@@ -14,6 +15,16 @@ class Retriever(Protocol):
     """Returns the passages most relevant to a query, best first."""
 
     def retrieve(self, query: str, k: int) -> list[Passage]: ...
+
+
+def within(retriever, window: DateWindow):
+    """The same retriever (its store, embedder and indexes shared, nothing rebuilt) inside another date window."""
+    narrowed = copy.copy(retriever)
+    narrowed.window = window
+    narrowed._allowed = window.rows(retriever.store.chunks)
+    if hasattr(retriever, "_admitted"):
+        narrowed._admitted = set(narrowed._allowed) if narrowed._allowed is not None else None
+    return narrowed
 
 
 class DenseRetriever:

@@ -31,6 +31,7 @@ import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,6 +45,7 @@ from rag.answer_view import answer_dict
 from rag.assistant import Assistant
 from rag.errors import BackendError, InputError, ModelError, RagError
 from rag.followups import Rewrite
+from rag.retrieval.window import DateWindow
 from rag.serve.auth import bearer_matches
 from rag.serve.limits import BodyLimit
 from rag.serve.openai_history import question_from
@@ -63,12 +65,12 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
     app.state.answer_lock = threading.Lock()  # on app.state so tests can watch requests queue
     started = now()
 
-    def answer_serialized(question: str) -> Answer:
+    def answer_serialized(question: str, window: DateWindow | None = None) -> Answer:
         with app.state.answer_lock:
-            return assistant.answer(question)
+            return assistant.answer(question, window=window)
 
-    async def answer(question: str) -> Answer:
-        return await run_in_threadpool(answer_serialized, question)
+    async def answer(question: str, window: DateWindow | None = None) -> Answer:
+        return await run_in_threadpool(answer_serialized, question, window)
 
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:
@@ -85,9 +87,10 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
         question = question_from(body.messages)  # a bad conversation is a 400 before any streaming starts
         id_, created = completion_id(), now()
         if body.stream:
-            return StreamingResponse(_events(id_, created, answer, question), media_type="text/event-stream",
+            return StreamingResponse(_events(id_, created, partial(answer, window=body.window()), question),
+                                     media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        result = await answer(question.question)
+        result = await answer(question.question, body.window())
         return completion(id_, created, result.text, result.usage, _extra(result, question))
 
     _install_error_handlers(app)
@@ -155,6 +158,9 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
             detail = error.get("ctx", {}).get("error", "")
             return ApiError(400, f"the request body is not valid JSON ({detail})" if detail else
                             "the request body is not valid JSON", "invalid_request_error", "invalid_json")
+        if not where and error["type"] == "value_error":  # a rule over several fields (the date window)
+            return ApiError(400, str(error["msg"]).removeprefix("Value error, "), "invalid_request_error",
+                            "invalid_value")
         if not where:  # no body, or not an object: FastAPI parses JSON only when the content type says so
             return ApiError(400, "the request body must be a JSON object with model and messages "
                             "(Content-Type: application/json)", "invalid_request_error", "invalid_body")

@@ -4,17 +4,21 @@ Requests ignore fields this server has no use for (temperature, max_tokens, top_
 stream_options...): the assistant's generation settings are fixed because its checks were
 measured with them. Responses carry extra top-level fields: `citations` (the objects of
 `rag ask --json`), `abstained`, and `rewritten_question` (the standalone question answered, only
-when a follow-up was rewritten).
+when a follow-up was rewritten). Requests may carry rag's own `since`, `until` and `as_of` (YYYY-MM-DD):
+that question is answered from the articles published in that window only.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from rag.retrieval.window import DateWindow
 
 MODEL_ID = "rag"  # the one model this server serves, whatever backend answers
 
@@ -63,6 +67,24 @@ class ChatRequest(BaseModel):
     model: str
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool | None = False
+    # rag's own fields: search only the articles published in this window (`as_of` is `until` by another name)
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+    @model_validator(mode="after")
+    def _one_window(self) -> ChatRequest:
+        until = self.until or self.as_of
+        if self.until and self.as_of and self.until != self.as_of:
+            raise ValueError("give until or as_of, not two different days")
+        if self.since and until and self.since > until:
+            raise ValueError(f"since ({self.since}) is after until ({until}): no article could be searched")
+        return self
+
+    def window(self) -> DateWindow | None:
+        """The request's date window, or None when it names none (the server's own settings apply)."""
+        window = DateWindow(self.since, self.until or self.as_of)
+        return window if window else None
 
 
 class ApiError(Exception):

@@ -72,3 +72,38 @@ def test_an_inverted_window_is_a_settings_error(monkeypatch):
                               "no article could be searched)")
     with pytest.raises(InputError, match=r"^bad setting \(since: Input should be a valid date"):
         load_settings({"since": "last week"})
+
+
+def test_one_question_can_be_asked_inside_a_window_without_rebuilding_the_retriever(dated):
+    from rag.assistant import Assistant
+    from tests.fakes import ScriptedBackend
+
+    loaded, embedder = dated
+    retriever = compose.open_retriever(Settings(retrieval="hybrid"), loaded, embedder)
+    assistant = Assistant(retriever, ScriptedBackend("Zeng Yuqun [1]", "Zeng Yuqun [1]"))
+    windowed = assistant.answer("Who is the chairman of CATL?", window=DateWindow(until=date(2024, 4, 29)))
+    assert windowed.passages and {p.chunk.published for p in windowed.passages} <= {"2024-04-28", "2024-04-29"}
+    anytime = assistant.answer("Who is the chairman of CATL?")
+    assert "2024-04-30" in {p.chunk.published for p in anytime.passages}  # the assistant's own window is untouched
+    assert assistant.retriever is retriever and assistant.retriever.window == DateWindow()
+
+
+def test_rag_serve_takes_a_window_per_request(dated):
+    from fastapi.testclient import TestClient
+
+    from rag.assistant import Assistant
+    from rag.serve.app import create_app
+    from tests.fakes import ScriptedBackend
+
+    loaded, embedder = dated
+    backend = ScriptedBackend("Zeng Yuqun [1]", "Zeng Yuqun [1]")
+    client = TestClient(create_app(Assistant(compose.open_retriever(Settings(), loaded, embedder), backend), None))
+    ask = {"model": "rag", "messages": [{"role": "user", "content": "Who is the chairman of CATL?"}]}
+    reply = client.post("/v1/chat/completions", json={**ask, "as_of": "2024-04-29"}).json()
+    prompt = backend.calls[-1][-1]["content"]
+    assert "2024-04-30" not in prompt and "Zeng Yuqun, chairman of battery maker CATL" not in prompt
+    assert all(c["published"] <= "2024-04-29" for c in reply["citations"])
+    later = client.post("/v1/chat/completions", json={**ask, "since": "2024-04-30", "until": "2024-04-30"}).json()
+    assert later["citations"][0]["doc_id"] == "wire-w-101" and later["choices"][0]["message"]["content"] == "Zeng Yuqun [1]"
+    clash = client.post("/v1/chat/completions", json={**ask, "until": "2024-04-30", "as_of": "2024-04-29"})
+    assert (clash.status_code, clash.json()["error"]["message"]) == (400, "give until or as_of, not two different days")
