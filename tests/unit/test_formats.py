@@ -124,7 +124,10 @@ def test_csv_and_a_news_api_json_export(tmp_path):
 
 
 def test_feeds_index_each_entry_and_prefer_a_saved_page_over_the_summary(tmp_path):
-    report = build(tmp_path, folder_of(tmp_path, "feed.rss", "feed.atom", "empty.rss", "pages"))
+    docs = folder_of(tmp_path, "feed.rss", "feed.atom", "empty.rss")
+    (docs / "pages").mkdir()
+    shutil.copy(FORMATS / "musk-beijing.html", docs / "pages" / "musk-beijing.html")  # the page the feed links to
+    report = build(tmp_path, docs)
     assert where(report) == [("empty.rss", "a feed with no entries")]
     articles = store.load(tmp_path / "ix").manifest.articles
     assert sorted((a.title, a.published, Path(a.source).name) for a in articles.values()) == [
