@@ -12,7 +12,6 @@ from pathlib import Path
 
 from rag.hashing import file_sha256
 from rag.index.readers import DUMPS, SUFFIXES, WHOLE, NotAnArticle
-from rag.index.readers.text import decode
 from rag.types import Article
 
 ARTICLE_SUFFIXES = SUFFIXES
@@ -164,11 +163,6 @@ def _read_bytes(source: SourceFile) -> bytes | Skipped:
     if len(data) > MAX_ARTICLE_BYTES:
         return Skipped(source.path, too_large(source.path.stat().st_size))
     return data
-
-
-def article_text(data: bytes) -> str:
-    """The text of a plain article file's bytes; NotAnArticle says why they cannot be one."""
-    return decode(data)
 
 
 def read_article(source: SourceFile) -> Article | Skipped:

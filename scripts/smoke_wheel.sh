@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packaging smoke test: build the wheel (not the editable checkout), install it into a new virtualenv,
+# Packaging smoke test: build the wheel of HEAD (not the editable checkout), install it into a new virtualenv,
 # check that it adds no top-level import name but `rag`, and answer a question with the installed `rag`
 # from a folder that holds no source code.
 #
@@ -11,7 +11,10 @@ repo=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/rag-wheel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-.venv/bin/pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" . >/dev/null
+# built from the committed tree, in a copy: setuptools writes build/ beside the sources it builds
+mkdir "$work/src"
+git archive --format=tar HEAD | tar -x -C "$work/src"
+.venv/bin/pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" "$work/src" >/dev/null
 wheel=$(ls "$work"/dist/rag-*.whl)
 python3 -m venv "$work/venv"
 site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
