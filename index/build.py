@@ -68,7 +68,9 @@ def build_index(
         if not sources:
             raise InputError("no articles to index: give a file or folder, e.g. `rag index seeds/`")
         files, skipped = discover(sources)
-        fields = {**(previous.manifest.fields if previous else {}), **(fields or {})}
+        recorded_fields = dict(previous.manifest.fields) if previous else {}
+        fields = {**recorded_fields, **(fields or {})}
+        remapped = fields != recorded_fields  # new field names: every dump is read again
         old_articles = previous.manifest.articles if previous else {}
         old_rows = _rows_by_article(previous) if previous else {}
         old_vectors = previous.vectors() if previous else None  # reconstructed once, sliced per article
@@ -98,7 +100,7 @@ def build_index(
         def sync_dump(source: SourceFile) -> None:
             """A dump's rows: an unchanged file costs nothing, and in a changed one only changed rows are embedded."""
             recorded = {k: e for k, e in old_articles.items() if e.source == str(source.path)}
-            if recorded and all(e.file_sha256 == source.sha256 for e in recorded.values()):
+            if recorded and not remapped and all(e.file_sha256 == source.sha256 for e in recorded.values()):
                 for article_id, entry in recorded.items():
                     keep(article_id, entry)
                     unchanged.append(article_id)

@@ -108,9 +108,14 @@ def test_other_field_names_are_mapped_once_and_remembered(tmp_path):
     mapped = build(tmp_path, docs, fields={"text": "story", "date": "when"})
     (article_id,) = mapped.added
     assert store.load(tmp_path / "ix").manifest.articles[article_id].published == "2024-04-29"
-    (docs / "scrape.jsonl").write_text('{"story": "Tesla shares fell.", "when": "2024-04-30"}\n', encoding="utf-8")
+    (docs / "scrape.jsonl").write_text('{"story": "Tesla shares fell.", "when": "2024-04-30", "head": "Shares"}\n',
+                                       encoding="utf-8")
     resynced = build(tmp_path, docs)  # no fields given: the recorded ones are used
     assert resynced.skipped == () and len(resynced.added) == 1
+    retitled = build(tmp_path, docs, fields={"title": "head"})  # the same file, read again with the new name
+    (article_id,) = retitled.updated
+    assert store.load(tmp_path / "ix").manifest.articles[article_id].title == "Shares"
+    assert store.load(tmp_path / "ix").manifest.fields == {"text": "story", "date": "when", "title": "head"}
 
 
 def test_csv_and_a_news_api_json_export(tmp_path):
