@@ -136,17 +136,18 @@ class Conversation:
         self.assistant = assistant
         self.turns: list[Turn] = list(turns)
 
-    def ask(self, question: str, on_token=None, top_k: int | None = None, on_rewrite=None):
+    def ask(self, question: str, on_token=None, top_k: int | None = None, on_rewrite=None, window=None):
         """Answer `question` in the context of the earlier turns; returns (Rewrite, Answer).
 
-        `on_rewrite` receives the Rewrite before the model is asked (so a terminal can show it first)."""
+        `on_rewrite` receives the Rewrite before the model is asked (so a terminal can show it first);
+        `window` (a `rag.retrieval.window.DateWindow`) searches only the articles published in it."""
         from rag.assistant import clean_question
 
         asked = clean_question(question)
         standalone = rewrite(self.turns, asked)
         if on_rewrite:
             on_rewrite(standalone)
-        answer = self.assistant.answer(standalone.question, on_token=on_token, top_k=top_k)
+        answer = self.assistant.answer(standalone.question, on_token=on_token, top_k=top_k, window=window)
         self.turns.append(Turn(asked, standalone.question, answer.text, answer.abstained))
         return standalone, answer
 

@@ -15,13 +15,15 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 from rag.followups import Conversation, Turn
 from rag.index.sources import ARTICLE_SUFFIXES
+from rag.retrieval.window import DateWindow
 from rag.ui.answer_html import answer_html, error_html, streaming_html
 from rag.ui.library import Library
 
@@ -54,7 +56,23 @@ class _Stopped(Exception):
     """Raised inside the model's token callback when the user pressed Stop."""
 
 
-def answer_stream(services: Services, turns: list[Turn], question: str, top_k: int, stop: threading.Event):
+def date_window(since: str, as_of: str) -> DateWindow | None:
+    """The window the two date boxes describe (None when both are empty); InputError names a box that holds no date."""
+    days = {}
+    for label, text in (("Published since", since), ("As of", as_of)):
+        text = (text or "").strip()
+        try:
+            days[label] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise InputError(f"{label}: {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-04-28") from None
+    window = DateWindow(days["Published since"], days["As of"])
+    if window.since and window.until and window.since > window.until:
+        raise InputError(f"Published since ({window.since}) is after As of ({window.until}): no article could be searched")
+    return window if window else None
+
+
+def answer_stream(services: Services, turns: list[Turn], question: str, top_k: int, stop: threading.Event,
+                  window: DateWindow | None = None):
     """Yield ("token", piece) while the draft streams, then ("done", (rewrite, answer, turns)) or ("error", text)."""
     from rag.assistant import clean_question
 
@@ -74,7 +92,7 @@ def answer_stream(services: Services, turns: list[Turn], question: str, top_k: i
     def work() -> None:
         try:
             with services.lock:
-                rewrite, answer = conversation.ask(question, on_token=on_token, top_k=top_k)
+                rewrite, answer = conversation.ask(question, on_token=on_token, top_k=top_k, window=window)
             events.put(("done", (rewrite, answer, conversation.turns)))
         except _Stopped:
             events.put(("stopped", None))
@@ -97,15 +115,21 @@ def build_app(services: Services, model_name: str):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    def respond(message: str, history: list, turns: list, records: dict, top_k: float):
+    def respond(message: str, history: list, turns: list, records: dict, top_k: float, since: str = "", as_of: str = ""):
         history = list(history or [])
         history.append({"role": "user", "content": html.escape(message or "")})
         history.append({"role": "assistant", "content": streaming_html("")})
         yield "", history, turns, records
+        try:
+            window = date_window(since, as_of)
+        except InputError as exc:
+            history[-1] = {"role": "assistant", "content": error_html(str(exc))}
+            yield "", history, turns, records
+            return
         stop = threading.Event()
         draft = ""
         try:
-            for kind, value in answer_stream(services, list(turns), message or "", int(top_k), stop):
+            for kind, value in answer_stream(services, list(turns), message or "", int(top_k), stop, window):
                 if kind == "token":
                     draft += value
                     history[-1] = {"role": "assistant", "content": streaming_html(draft)}
@@ -195,6 +219,9 @@ def build_app(services: Services, model_name: str):
                 gr.Markdown(f"**Model** `{html.escape(model_name)}`", elem_id="rag-model")
                 top_k = gr.Slider(1, 10, value=services.settings.top_k, step=1, label="Passages per question (top-k)",
                                   elem_id="rag-topk")
+                with gr.Row():  # a window of publication dates, per question (empty: every article)
+                    since = gr.Textbox("", label="Published since", placeholder="YYYY-MM-DD", elem_id="rag-since")
+                    as_of = gr.Textbox("", label="As of", placeholder="YYYY-MM-DD", elem_id="rag-as-of")
                 articles = gr.Dataframe(value=article_rows(), headers=["id", "title", "date", "chunks", "uploaded"],
                                         interactive=False, label="Indexed articles", elem_id="rag-articles", wrap=True)
                 if services.library is not None:
@@ -208,7 +235,7 @@ def build_app(services: Services, model_name: str):
                     files.upload(upload, [files], [articles, removable, status, files], concurrency_limit=1)
                     remover.click(remove, [removable], [articles, removable, status], concurrency_limit=1)
 
-        inputs, outputs = [box, chat, turns, records, top_k], [box, chat, turns, records]
+        inputs, outputs = [box, chat, turns, records, top_k, since, as_of], [box, chat, turns, records]
         submitted = box.submit(respond, inputs, outputs, concurrency_limit=1, api_name="ask")
         clicked = ask.click(respond, inputs, outputs, concurrency_limit=1, api_name=False)
         stop.click(None, None, None, cancels=[submitted, clicked])

@@ -206,3 +206,14 @@ def test_article_html_is_shown_as_text_never_run(page, ui):
     assert "**Bold claim**: [click here](javascript:alert(1)) to win a free Tesla." in passage  # Markdown, unrendered
     assert page.locator("#rag-chat script, #rag-chat img[src='x'], #rag-chat iframe").count() == 0
     assert dialogs == [] and page.url == ui.url
+
+
+def test_a_question_asked_as_of_a_day_and_a_box_that_holds_no_date(page):
+    page.fill("#rag-as-of textarea, #rag-as-of input", "last Sunday")
+    message = ask(page, MAPPING)
+    assert message.locator(".rag-error").inner_text() == (
+        "⚠ As of: 'last Sunday' is not a date; write it as YYYY-MM-DD, e.g. 2024-04-28")
+    page.fill("#rag-as-of textarea, #rag-as-of input", "2024-04-28")
+    message = ask(page, MAPPING)  # the one seed dated by then holds the answer; the 0.5B words it so when shown only it
+    assert message.locator(".rag-answer").inner_text() == "Tesla and Baidu [1]."
+    assert "002_9ad4130286e12838" in message.inner_text()

@@ -197,3 +197,40 @@ def test_an_answer_waits_for_the_lock(services):
         services.lock.release()
     consumer.join(20)
     assert not consumer.is_alive() and [k for k, _ in events] == ["token", "token", "done"]
+
+
+def test_the_date_boxes_make_a_window_or_say_which_box_is_wrong():
+    from datetime import date
+
+    from rag.errors import InputError
+    from rag.retrieval.window import DateWindow
+    from rag.ui.app import date_window
+
+    assert date_window("", " ") is None
+    assert date_window("2024-04-01", "2024-04-28") == DateWindow(date(2024, 4, 1), date(2024, 4, 28))
+    with pytest.raises(InputError) as err:
+        date_window("", "last Sunday")
+    assert str(err.value) == "As of: 'last Sunday' is not a date; write it as YYYY-MM-DD, e.g. 2024-04-28"
+    with pytest.raises(InputError) as err:
+        date_window("2024-05-01", "2024-04-01")
+    assert str(err.value) == "Published since (2024-05-01) is after As of (2024-04-01): no article could be searched"
+
+
+def test_a_question_asked_as_of_a_day_sees_only_articles_published_by_then(services):
+    from datetime import date
+
+    from rag.retrieval.window import DateWindow
+
+    services.assistant.backend.enqueue("Grace Tao")
+    events = []
+    done = threading.Event()
+
+    def run():
+        events.extend(answer_stream(services, [], VP, 4, threading.Event(), DateWindow(until=date(2024, 4, 28))))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(20)
+    kind, (_, answer, _) = events[-1]
+    assert kind == "done" and answer.passages
+    assert {p.chunk.article_id for p in answer.passages} == {"002_9ad4130286e12838"}  # the one seed dated by then
