@@ -82,11 +82,13 @@ def cmd_bench(args, settings: Settings) -> int:
     out = run_folder(args.out, Path("var/bench/runs"), f"realtimeqa-{args.mode}")
     setting = SETTING[args.with_gold_articles]
     meta = run_meta(questions_file(Path(args.data), args.mode), assistant.backend.name,
-                    {"weeks": weeks, "corpus": setting, **settings.model_dump(mode="json")}, assistant.retriever.store.manifest)
-    report = run_bench(questions, args.mode, assistant, out, meta)
+                    {"weeks": weeks, "corpus": setting, "as_of_question_date": args.as_of_question_date,
+                     **settings.model_dump(mode="json")}, assistant.retriever.store.manifest)
+    report = run_bench(questions, args.mode, assistant, out, meta, as_of=args.as_of_question_date)
     label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
     print(published_table(args.mode, report["metrics"], label))
-    print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting})")
+    when = "; each question answered as of its date" if args.as_of_question_date else ""
+    print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting}{when})")
     say(f"wrote {out}/predictions.jsonl and report.json")
     return 0
 

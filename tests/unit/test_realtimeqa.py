@@ -95,3 +95,25 @@ def test_the_bench_report_page_escapes_page_text():
     page = render_html(report, [{"id": "q", "question": "<b>Who?</b>", "gold": "x", "prediction": "<script>", "em": 0}])
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;Who?&lt;/b&gt;" in page
     assert "GPT-3 + Google search top-5" in page
+
+
+def test_as_of_its_date_a_question_sees_only_the_pages_published_by_then(data, tmp_path):
+    from rag import store
+    from rag.assistant import Assistant
+    from rag.evals.bench_realtimeqa import ask_one
+    from rag.evals.realtimeqa import RTQuestion
+    from rag.index.build import build_index
+    from rag.retrieval import DenseRetriever
+    from tests.fakes import HashEmbedder, ScriptedBackend
+
+    write_corpus(data, ["20220101", "20220108"], tmp_path / "corpus")
+    embedder = HashEmbedder()
+    build_index(tmp_path / "ix", [tmp_path / "corpus"], embedder)
+    assistant = Assistant(DenseRetriever(store.load(tmp_path / "ix"), embedder), ScriptedBackend("Squid Game", "Squid Game"))
+    asked = RTQuestion("20220101_0", "20220101", "2022/01/01", "Which show did Netflix renew?", ("Friends", "Squid Game"), 1)
+    on_the_day = ask_one(asked, "gen", assistant, as_of=True)
+    assert (on_the_day["prediction"], on_the_day["em"]) == ("Squid Game", 1.0)  # published that day: visible
+    before = ask_one(RTQuestion("x", "20211231", "2021/12/31", asked.question, asked.choices, 1), "gen", assistant, as_of=True)
+    assert (before["abstained"], before["retrieved"]) == (True, [])  # nothing was published yet (the Pluto page has no date)
+    anytime = ask_one(RTQuestion("x", "20211231", "2021/12/31", asked.question, asked.choices, 1), "gen", assistant)
+    assert anytime["prediction"] == "Squid Game"
