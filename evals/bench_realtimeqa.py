@@ -66,8 +66,8 @@ def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> 
         choice, how = len(question.choices) - 1, "free answer matched no option"
     elif choice is None:
         # Retrieving with the choices too finds passages about each option, not just the question's words.
-        retriever = within(assistant.retriever, window) if window is not None else assistant.retriever
-        passages = retriever.retrieve(f"{question.question} {' '.join(question.choices)}", assistant.settings.top_k)
+        query = f"{question.question} {' '.join(question.choices)}"
+        passages = within(assistant.retriever, window).retrieve(query, assistant.settings.top_k)
         reply = "".join(assistant.backend.stream(mc_messages(question, passages), GenerationParams(max_tokens=8)))
         choice, how = parse_choice(reply, len(question.choices)), f"model picked: {reply.strip()!r}"
     return {**row, "choices": list(question.choices), "gold": question.answer, "choice": choice, "how": how,

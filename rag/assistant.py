@@ -79,8 +79,7 @@ class Assistant:
         # A question no prompt can hold is an error whatever the passages: checked after retrieval, it came back
         # "Not in the documents." whenever no passage scored above the floor, and "too long" only otherwise.
         self._fit(question, [])
-        retriever = within(self.retriever, window) if window is not None else self.retriever
-        retrieved = retriever.retrieve(question, top_k or self.settings.top_k)
+        retrieved = within(self.retriever, window).retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
         reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Protocol
 
 from rag.embedders.minilm import Embedder
@@ -17,14 +16,10 @@ class Retriever(Protocol):
     def retrieve(self, query: str, k: int) -> list[Passage]: ...
 
 
-def within(retriever, window: DateWindow):
-    """The same retriever (its store, embedder and indexes shared, nothing rebuilt) inside another date window."""
-    narrowed = copy.copy(retriever)
-    narrowed.window = window
-    narrowed._allowed = window.rows(retriever.store.chunks)
-    if hasattr(retriever, "_admitted"):
-        narrowed._admitted = set(narrowed._allowed) if narrowed._allowed is not None else None
-    return narrowed
+def within(retriever, window: DateWindow | None):
+    """`retriever` inside another date window (its own `within`: store, embedder and indexes shared, nothing
+    rebuilt), or `retriever` itself when no window is given."""
+    return retriever if window is None else retriever.within(window)
 
 
 class DenseRetriever:
@@ -35,6 +30,10 @@ class DenseRetriever:
         self.embedder = embedder
         self.window = window or DateWindow()
         self._allowed = self.window.rows(store.chunks)  # once per loaded index
+
+    def within(self, window: DateWindow) -> DenseRetriever:
+        """The same search over the same store, inside `window`."""
+        return DenseRetriever(self.store, self.embedder, window)
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """Top-k passages for `query`, ranked 1..k."""

@@ -8,6 +8,7 @@ the same thing whichever retriever is used; only the order changes.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 
 import numpy as np
@@ -29,15 +30,24 @@ class HybridRetriever:
 
         self.store = store
         self.embedder = embedder
-        self.window = window or DateWindow()
-        self._allowed = self.window.rows(store.chunks)
-        self._admitted = set(self._allowed) if self._allowed is not None else None
+        self._set_window(window or DateWindow())
         self.pool = pool  # candidates taken from each side before fusing
         self.per_article = per_article  # at most this many passages of one article, while others are left
         self.rrf_k = rrf_k
         texts = [f"{c.title}\n{c.text}" for c in store.chunks]
         self._bm25 = bm25s.BM25()
         self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+
+    def _set_window(self, window: DateWindow) -> None:
+        self.window = window
+        self._allowed = window.rows(self.store.chunks)
+        self._admitted = set(self._allowed) if self._allowed is not None else None
+
+    def within(self, window: DateWindow) -> HybridRetriever:
+        """The same search inside `window`, sharing this one's BM25 index (building it again would cost seconds)."""
+        narrowed = copy.copy(self)
+        narrowed._set_window(window)
+        return narrowed
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """Top-k passages for `query` in fused order, ranked 1..k, each scored by its dense similarity."""
