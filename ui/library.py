@@ -68,7 +68,7 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> i
         if suffix in WHOLE:
             WHOLE[suffix](data)
             return 1
-        return len(DUMPS[suffix](data, {}, Path(".")).rows) or _no_rows(name)
+        return len(DUMPS[suffix](data, {}, None).rows) or _no_rows(name)  # no folder: no saved pages beside it
     except NotAnArticle as exc:
         raise InputError(f"{name}: {exc}") from None
 

@@ -8,6 +8,7 @@ articles, or raises `NotAnArticle` with the reason a user sees.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,53 +47,20 @@ class Dump:
 
 
 WholeReader = Callable[[bytes], Parsed]
-DumpReader = Callable[[bytes, dict[str, str], Path], Dump]  # bytes, --field names, the file's folder
+DumpReader = Callable[[bytes, dict[str, str], Path | None], Dump]  # bytes, --field names, the file's folder
 
 
-def _text(data: bytes) -> Parsed:
-    from rag.index.readers.text import read
+def _lazy(module: str, name: str):
+    """`rag.index.readers.MODULE.NAME`, imported on its first call: a parser loads only when its kind is read."""
+    def call(*args):
+        return getattr(importlib.import_module(f"rag.index.readers.{module}"), name)(*args)
 
-    return read(data)
-
-
-def _html(data: bytes) -> Parsed:
-    from rag.index.readers.html import read
-
-    return read(data)
-
-
-def _pdf(data: bytes) -> Parsed:
-    from rag.index.readers.pdf import read
-
-    return read(data)
-
-
-def _jsonl(data: bytes, fields: dict[str, str], folder: Path) -> Dump:
-    from rag.index.readers.dumps import read_jsonl
-
-    return read_jsonl(data, fields)
-
-
-def _json(data: bytes, fields: dict[str, str], folder: Path) -> Dump:
-    from rag.index.readers.dumps import read_json
-
-    return read_json(data, fields)
-
-
-def _csv(data: bytes, fields: dict[str, str], folder: Path) -> Dump:
-    from rag.index.readers.dumps import read_csv
-
-    return read_csv(data, fields)
-
-
-def _feed(data: bytes, fields: dict[str, str], folder: Path) -> Dump:
-    from rag.index.readers.feeds import read
-
-    return read(data, folder)
+    return call
 
 
 # suffix -> reader; the parsers (trafilatura, pypdf, feedparser) load only when a file of their kind is read
-WHOLE: dict[str, WholeReader] = {".txt": _text, ".md": _text, ".html": _html, ".htm": _html, ".pdf": _pdf}
-DUMPS: dict[str, DumpReader] = {".jsonl": _jsonl, ".json": _json, ".csv": _csv, ".rss": _feed, ".atom": _feed,
-                                ".xml": _feed}
+_TEXT, _HTML, _FEED = _lazy("text", "read"), _lazy("html", "read"), _lazy("feeds", "read")
+WHOLE: dict[str, WholeReader] = {".txt": _TEXT, ".md": _TEXT, ".html": _HTML, ".htm": _HTML, ".pdf": _lazy("pdf", "read")}
+DUMPS: dict[str, DumpReader] = {".jsonl": _lazy("dumps", "read_jsonl"), ".json": _lazy("dumps", "read_json"),
+                                ".csv": _lazy("dumps", "read_csv"), ".rss": _FEED, ".atom": _FEED, ".xml": _FEED}
 SUFFIXES = (*WHOLE, *DUMPS)

@@ -3,6 +3,7 @@
 Fields are found by their common names (below); `rag index --field text=body` names others. A row
 that cannot be an article is reported by its line (JSONL, CSV) or item number (JSON) and the rest
 is indexed. A row's key is stable across re-syncs: its id, else a hash of its URL, else of its text.
+Every dump reader takes (bytes, field names, the file's folder); only feeds use the folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from rag.index.metadata import extract_date, extract_title
 from rag.index.readers import Dump, NotAnArticle, Parsed, Row
@@ -59,8 +61,10 @@ def _row(row: object, line: int, fields: Mapping[str, str]) -> Row:
     return Row(key, line, Parsed(title, body, published, url))
 
 
-def _collect(rows: Iterable[tuple[int, object]], fields: Mapping[str, str]) -> Dump:
-    good, bad = [], []
+def _collect(rows: Iterable[tuple[int, object]], fields: Mapping[str, str],
+             unparsed: Iterable[tuple[int, str]] = ()) -> Dump:
+    """The rows as articles; a row that is none, and `unparsed` lines (line, reason), are the bad ones, by line."""
+    good, bad = [], list(unparsed)
     for line, row in rows:
         try:
             good.append(_row(row, line, fields))
@@ -68,27 +72,24 @@ def _collect(rows: Iterable[tuple[int, object]], fields: Mapping[str, str]) -> D
             bad.append((line, str(exc)))
     if not good and not bad:
         raise NotAnArticle("no rows")
-    return Dump(tuple(good), tuple(bad))
+    return Dump(tuple(good), tuple(sorted(bad)))
 
 
-def read_jsonl(data: bytes, fields: Mapping[str, str]) -> Dump:
+def read_jsonl(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
     """One article per line of JSON; blank lines are skipped, a line that is not JSON is a bad row."""
     parsed: list[tuple[int, object]] = []
-    bad: list[tuple[int, str]] = []
+    unparsed: list[tuple[int, str]] = []
     for line, raw in enumerate(decode(data).splitlines(), start=1):
         if not raw.strip():
             continue
         try:
             parsed.append((line, json.loads(raw)))
         except json.JSONDecodeError as exc:
-            bad.append((line, f"not JSON ({exc.msg} at column {exc.colno})"))
-    dump = _collect(parsed, fields) if parsed else Dump((), ())
-    if not dump.rows and not bad and not dump.bad:
-        raise NotAnArticle("no rows")
-    return Dump(dump.rows, tuple(sorted((*dump.bad, *bad))))
+            unparsed.append((line, f"not JSON ({exc.msg} at column {exc.colno})"))
+    return _collect(parsed, fields, unparsed)
 
 
-def read_json(data: bytes, fields: Mapping[str, str]) -> Dump:
+def read_json(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
     """A list of articles, or an object holding one (as news APIs return: {"articles": [...]}); item numbers from 1."""
     try:
         document = json.loads(decode(data))
@@ -104,7 +105,7 @@ def read_json(data: bytes, fields: Mapping[str, str]) -> Dump:
     return _collect(enumerate(document, start=1), fields)
 
 
-def read_csv(data: bytes, fields: Mapping[str, str]) -> Dump:
+def read_csv(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
     """A header row, then one article per row, each named by the line it starts on (a quoted cell may span several)."""
     reader = csv.DictReader(io.StringIO(decode(data), newline=""))
     rows: list[tuple[int, object]] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
@@ -45,8 +46,9 @@ def _page_text(path: Path) -> Parsed | None:
         return None  # the summary is still an article
 
 
-def read(data: bytes, folder: Path | None = None) -> Dump:
-    """The entries of an RSS or Atom feed; NotAnArticle when the file is no feed or has no entries."""
+def read(data: bytes, fields: Mapping[str, str] | None = None, folder: Path | None = None) -> Dump:
+    """The entries of an RSS or Atom feed (their fields are the feed's own, so `fields` does not apply);
+    NotAnArticle when the file is no feed or has no entries."""
     import feedparser
 
     feed = feedparser.parse(data)
