@@ -33,11 +33,11 @@ def _settings(job: dict):
     return Settings(**job["settings"])
 
 
-def _model(job: dict):
+def _model(settings):
     from rag.compose import open_model
 
     started = time.perf_counter()
-    backend = open_model(_settings(job), _say)
+    backend = open_model(settings, _say)
     return backend, round(time.perf_counter() - started, 2)
 
 
@@ -58,7 +58,7 @@ def run_rag(job: dict) -> dict:
     loaded = store.load(index_dir)
     built["faiss_index"] = loaded.manifest.faiss_index
     retriever = open_retriever(settings, loaded, embedder)
-    backend, model_load_s = _model(job)
+    backend, model_load_s = _model(settings)
     assistant = build_assistant(settings, retriever=retriever, backend=backend)
     return {**built, "model_load_s": model_load_s, **_answer_all(assistant.answer, job["questions"])}
 
@@ -69,17 +69,18 @@ def run_langchain(job: dict) -> dict:
     from rag.evals.baseline_langchain import LangChainRecipe
     from rag.index.sources import read_articles
 
+    settings = _settings(job)
     started = time.perf_counter()  # like rag's build: reading the articles and loading the embedder count
     articles = read_articles([Path(job["corpus"])])
     load_started = time.perf_counter()
     embedder = MiniLMEmbedder()  # what LangChain's HuggingFaceEmbeddings runs: SentenceTransformer.encode, fp32
     load_s = time.perf_counter() - load_started
     _say(f"LangChain recipe: splitting and embedding {len(articles)} articles")
-    recipe = LangChainRecipe(articles, embedder, None, k=_settings(job).top_k)  # the model loads after, as in run_rag
+    recipe = LangChainRecipe(articles, embedder, None, k=settings.top_k)  # the model loads after, as in run_rag
     built = {"build_s": round(time.perf_counter() - started, 2), "embedder_load_s": round(load_s, 2),
              "passages": recipe.store.index.ntotal, "embedder": "sentence-transformers (torch fp32)",
              "faiss_index": type(recipe.store.index).__name__, "peak_build_mib": peak_mib()}
-    recipe.backend, model_load_s = _model(job)
+    recipe.backend, model_load_s = _model(settings)
     return {**built, "model_load_s": model_load_s, **_answer_all(recipe.answer, job["questions"])}
 
 

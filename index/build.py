@@ -100,22 +100,24 @@ def build_index(
         def sync_dump(source: SourceFile) -> None:
             """A dump's rows: an unchanged file costs nothing, and in a changed one only changed rows are embedded."""
             recorded = {k: e for k, e in old_articles.items() if e.source == str(source.path)}
-            if recorded and not remapped and all(e.file_sha256 == source.sha256 for e in recorded.values()):
+
+            def keep_recorded() -> None:
                 for article_id, entry in recorded.items():
                     keep(article_id, entry)
-                    unchanged.append(article_id)
+
+            if recorded and not remapped and all(e.file_sha256 == source.sha256 for e in recorded.values()):
+                keep_recorded()
+                unchanged.extend(recorded)
                 return
             found = read_dump(source, fields)
             if isinstance(found, Skipped):
                 skipped.append(found)
-                for article_id, entry in recorded.items():  # keep the indexed rows rather than lose them
-                    keep(article_id, entry)
+                keep_recorded()  # the indexed rows rather than lose them
                 return
             rows, bad = found
             skipped.extend(bad)
             if not rows:  # every row bad (a changed export, a field renamed): keep what was indexed
-                for article_id, entry in recorded.items():
-                    keep(article_id, entry)
+                keep_recorded()
                 return
             for row in rows:
                 article, old = row.article, old_articles.get(row.article.id)
