@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import InputError
+from rag.retrieval.window import DateWindow
 
 CONFIG_FILE = "rag.toml"
 EmbedderChoice = Literal["auto", "minilm", "minilm-int8"]  # `typing.get_args` gives the CLI its choices
@@ -58,8 +59,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _window(self) -> Settings:
-        if self.since and self.until and self.since > self.until:
-            raise ValueError(f"since ({self.since}) is after until ({self.until}): no article could be searched")
+        DateWindow(self.since, self.until)  # raises ValueError for a window that holds no day
         return self
 
     @field_validator("base_url")

@@ -65,9 +65,11 @@ def date_window(since: str, as_of: str) -> DateWindow | None:
             days[label] = date.fromisoformat(text) if text else None
         except ValueError:
             raise InputError(f"{label}: {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-04-28") from None
-    window = DateWindow(days["Published since"], days["As of"])
-    if window.since and window.until and window.since > window.until:
-        raise InputError(f"Published since ({window.since}) is after As of ({window.until}): no article could be searched")
+    try:
+        window = DateWindow(days["Published since"], days["As of"])
+    except ValueError:  # the boxes' own names, not the settings'
+        raise InputError(f"Published since ({days['Published since']}) is after As of ({days['As of']}): "
+                         "no article could be searched") from None
     return window if window else None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rag.embedders.minilm import Embedder
 from rag.retrieval.window import DateWindow
-from rag.store import Store
 from rag.types import Passage
+
+if TYPE_CHECKING:  # annotations only: importing the package (for DateWindow) must not load numpy and FAISS's store
+    from rag.embedders.minilm import Embedder
+    from rag.store import Store
 
 
 class Retriever(Protocol):

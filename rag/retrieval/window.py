@@ -21,6 +21,10 @@ class DateWindow:
     since: date | None = None
     until: date | None = None
 
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until}): no article could be searched")
+
     def __bool__(self) -> bool:
         return self.since is not None or self.until is not None
 

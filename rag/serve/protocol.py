@@ -74,11 +74,9 @@ class ChatRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_window(self) -> ChatRequest:
-        until = self.until or self.as_of
         if self.until and self.as_of and self.until != self.as_of:
             raise ValueError("give until or as_of, not two different days")
-        if self.since and until and self.since > until:
-            raise ValueError(f"since ({self.since}) is after until ({until}): no article could be searched")
+        DateWindow(self.since, self.until or self.as_of)  # raises ValueError for a window that holds no day
         return self
 
     def window(self) -> DateWindow | None:
