@@ -65,3 +65,12 @@ def test_realtimeqa_smoke_run_on_one_week(tmp_path, backend):
         rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
         assert [r["id"] for r in rows] == ["20240428_0", "20240428_1", "20240428_2"]
     assert "5 unique pages from 1 week(s)" in result.err
+    # as of each question's date (2024/04/29) every page of the week (published 2024/04/28) is still visible
+    as_of = rag("bench", "realtimeqa", "--data", str(RTQA), "--weeks", "20240428", "--mode", "gen", "--limit", "3",
+                "--as-of-question-date", "--out", str(tmp_path / "as-of"), cwd=tmp_path, env=env(), timeout=1200)
+    assert as_of.code == 0, as_of.err
+    assert "each question answered as of its date" in as_of.out
+    report = json.loads((tmp_path / "as-of" / "report.json").read_text())
+    assert report["meta"]["settings"]["as_of_question_date"] is True
+    dated = [json.loads(line) for line in (tmp_path / "as-of" / "predictions.jsonl").read_text().splitlines()]
+    assert [(r["retrieved"], r["prediction"]) for r in dated] == [(r["retrieved"], r["prediction"]) for r in rows]
