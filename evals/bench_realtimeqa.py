@@ -40,7 +40,11 @@ def match_choice(draft: str, choices: tuple[str, ...]) -> int | None:
 
 def question_window(question: RTQuestion) -> DateWindow:
     """What a reader on the question's date could have read: articles published on that day or before."""
-    return DateWindow(until=date.fromisoformat(question.date.replace("/", "-")))
+    try:
+        return DateWindow(until=date.fromisoformat(question.date.replace("/", "-")))
+    except ValueError:
+        raise InputError(f"question {question.id} has no usable date ({question.date!r}, expected YYYY/MM/DD): "
+                         "it cannot be asked as of its date") from None
 
 
 def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> dict:

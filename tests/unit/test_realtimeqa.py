@@ -117,3 +117,13 @@ def test_as_of_its_date_a_question_sees_only_the_pages_published_by_then(data, t
     assert (before["abstained"], before["retrieved"]) == (True, [])  # nothing was published yet (the Pluto page has no date)
     anytime = ask_one(RTQuestion("x", "20211231", "2021/12/31", asked.question, asked.choices, 1), "gen", assistant)
     assert anytime["prediction"] == "Squid Game"
+
+
+def test_a_question_without_a_usable_date_cannot_be_asked_as_of_it():
+    from rag.evals.bench_realtimeqa import question_window
+    from rag.evals.realtimeqa import RTQuestion
+
+    with pytest.raises(InputError) as err:
+        question_window(RTQuestion("20220101_3", "20220101", "soon", "Who?", ("A", "B"), 0))
+    assert str(err.value) == ("question 20220101_3 has no usable date ('soon', expected YYYY/MM/DD): "
+                              "it cannot be asked as of its date")
