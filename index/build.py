@@ -15,6 +15,7 @@ import numpy as np
 from rag import store
 from rag.embedders.minilm import Embedder
 from rag.errors import IndexCorruptError, InputError
+from rag.index.anchoring import DATES_VERSION, date_chunks
 from rag.index.chunking import Chunker, ChunkingSettings
 from rag.index.sources import Skipped, SourceFile, discover, is_dump, read_article, read_dump
 from rag.types import Article, Chunk
@@ -36,6 +37,8 @@ class BuildReport:
     chunks: int
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    # articles whose text gives a weekday a full date other than the computed one (rag.index.anchoring)
+    date_conflicts: tuple[str, ...] = field(default=())
 
 
 def _package_versions() -> dict[str, str]:
@@ -64,6 +67,9 @@ def build_index(
     settings = settings or ChunkingSettings()
     with store.writer(index_dir, say):
         previous, notes = _reusable_previous(index_dir, embedder, settings, rebuild)
+        # passages kept from an index dated by other rules (or saved before there were any) are dated again:
+        # cheap, and it needs no re-embedding
+        redate = previous is not None and previous.manifest.dates_version != DATES_VERSION
         sources = _merge_sources(store.recorded_sources(index_dir), paths)
         if not sources:
             raise InputError("no articles to index: give a file or folder, e.g. `rag index seeds/`")
@@ -84,17 +90,21 @@ def build_index(
         def keep(article_id: str, entry: store.ArticleEntry) -> None:
             """Carry an article's chunks and vectors over from the previous index, unembedded."""
             rows = old_rows[article_id]
-            chunks.extend(previous.chunks[r] for r in rows)
+            kept = [previous.chunks[r] for r in rows]
+            if redate:
+                kept, conflicts = date_chunks(kept)
+                entry = replace(entry, date_conflicts=conflicts)
+            chunks.extend(kept)
             vectors.append(old_vectors[rows])
             articles[article_id] = entry
 
         def embed(article: Article, entry: store.ArticleEntry) -> list[Chunk]:
             """Chunk an article whose vectors are to be computed (in one batched pass, below)."""
-            new_chunks = chunker.chunk(article)
+            new_chunks, conflicts = date_chunks(chunker.chunk(article))  # dates at index time, not per question
             chunks.extend(new_chunks)
             to_embed.extend(new_chunks)
             vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
-            articles[article.id] = replace(entry, chunks=len(new_chunks))
+            articles[article.id] = replace(entry, chunks=len(new_chunks), date_conflicts=conflicts)
             return new_chunks
 
         def sync_dump(source: SourceFile) -> None:
@@ -127,7 +137,7 @@ def build_index(
                 entry = store.ArticleEntry(str(source.path), row.sha256, article.title, article.published, 0,
                                            file_sha256=source.sha256, url=article.url)
                 if old and old.sha256 == row.sha256:
-                    keep(article.id, replace(entry, chunks=old.chunks))
+                    keep(article.id, replace(entry, chunks=old.chunks, date_conflicts=old.date_conflicts))
                     unchanged.append(article.id)
                 else:
                     embed(article, entry)
@@ -158,10 +168,15 @@ def build_index(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             embedder=store.EmbedderInfo(embedder.model_id, embedder.dim, embedder.max_tokens),
             chunking=settings.to_dict(), sources=tuple(str(p) for p in sources), articles=articles,
-            packages=_package_versions(), fields=fields)
+            packages=_package_versions(), fields=fields, dates_version=DATES_VERSION)
         store.save(index_dir, manifest, chunks, matrix)
+    conflicted = tuple(sorted(k for k, e in articles.items() if e.date_conflicts))
+    if conflicted:
+        shown = ", ".join(conflicted[:5]) + (f" and {len(conflicted) - 5} more" if len(conflicted) > 5 else "")
+        notes.append(f"{len(conflicted)} article(s) give a weekday a date other than the one their published date "
+                     f"implies, so that date may be wrong (the stated dates are kept): {shown}")
     return BuildReport(index_dir, tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(skipped),
-                       len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes))
+                       len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes), conflicted)
 
 
 def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSettings, rebuild: bool):

@@ -12,8 +12,16 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")
 
 
 def passage_dict(passage: Passage) -> dict:
-    """The `retrieved` entry of a passage."""
-    return {"doc_id": passage.chunk.article_id, "chunk_id": passage.chunk.id, "score": round(passage.score, 4)}
+    """The `retrieved` entry of a passage (`speaks_of`: the days it speaks of besides its published date)."""
+    return {"doc_id": passage.chunk.article_id, "chunk_id": passage.chunk.id, "score": round(passage.score, 4),
+            "speaks_of": list(passage.chunk.speaks_of)}
+
+
+def date_text(published: str | None, speaks_of: tuple[str, ...]) -> str:
+    """An article's date for people, with the days the passage speaks of: "2024-04-29, speaks of 2024-04-28"."""
+    if not published:
+        return ""
+    return f"{published}, speaks of {', '.join(speaks_of)}" if speaks_of else published
 
 
 def answer_dict(answer: Answer) -> dict:
@@ -25,7 +33,8 @@ def answer_dict(answer: Answer) -> dict:
         "citations": [
             {"marker": c.marker, "doc_id": c.passage.chunk.article_id, "chunk_id": c.passage.chunk.id,
              "title": c.passage.chunk.title, "text": c.passage.chunk.text, "score": round(c.passage.score, 4),
-             "published": c.passage.chunk.published, "page": c.passage.chunk.page}
+             "published": c.passage.chunk.published, "page": c.passage.chunk.page,
+             "speaks_of": list(c.passage.chunk.speaks_of)}
             for c in answer.citations
         ],
         "retrieved": [passage_dict(p) for p in answer.passages],
@@ -86,7 +95,7 @@ def sources_text(answer: Answer) -> str:
             lines.append(f"  - {p.chunk.title} [{p.chunk.article_id}] {excerpt(p.chunk.text, 160)}")
     for c in answer.citations:
         chunk = c.passage.chunk
-        date = f", {chunk.published}" if chunk.published else ""
+        date = f", {date_text(chunk.published, chunk.speaks_of)}" if chunk.published else ""
         page = f", p. {chunk.page}" if chunk.page else ""
         lines.append(f"[{c.marker}] {chunk.title} ({chunk.article_id}{date}{page})")
         spans = support_spans(answer, c.marker)

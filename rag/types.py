@@ -31,6 +31,15 @@ class Chunk:
     title: str
     published: str | None = None
     page: int | None = None  # PDFs: the page the chunk starts on, from 1
+    # ISO days the passage speaks of other than `published` ("yesterday", "on Sunday"), sorted; a passage can
+    # name several ("arrived on Tuesday ... met on Wednesday"), so a tuple. Filled in at index time by
+    # rag.index.anchoring; empty in indexes saved before it, and for articles without a date.
+    speaks_of: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # chunks.jsonl gives a list: keep the field a tuple, so loaded chunks equal the ones that were saved
+        if not isinstance(self.speaks_of, tuple):
+            object.__setattr__(self, "speaks_of", tuple(self.speaks_of))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.answer_view import support_spans, supporting_sentence
+from rag.answer_view import date_text, support_spans, supporting_sentence
 from rag.checks.grounding import key_terms, normalise_token
 from rag.followups import Rewrite
 from rag.types import Answer, Passage
@@ -63,7 +63,7 @@ def sources_html(answer: Answer, message: int) -> str:
     blocks = []
     for citation in answer.citations:
         chunk = citation.passage.chunk
-        date = f" · {_e(chunk.published)}" if chunk.published else ""
+        date = f" · {_e(date_text(chunk.published, chunk.speaks_of))}" if chunk.published else ""
         blocks.append(
             f'<div class="rag-source" id="{anchor(message, citation.marker)}">'
             f'<div class="rag-source-head"><b>[{citation.marker}]</b> {_e(chunk.title)}{date} · '

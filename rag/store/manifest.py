@@ -36,6 +36,9 @@ class ArticleEntry:
     chunks: int
     file_sha256: str | None = None
     url: str | None = None
+    # weekdays its text gives a full date for that is not the day computed from `published` (rag.index.anchoring):
+    # a sign the published date is wrong (or the day is over a week away); the stated date is the one kept
+    date_conflicts: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Manifest:
     checksums: Mapping[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     fields: Mapping[str, str] = field(default_factory=dict)  # dumps' field names by role (`rag index --field`)
+    # the rules that dated the chunks' `speaks_of` (rag.index.anchoring.DATES_VERSION); 0 before there were any,
+    # so a re-sync re-dates the passages it keeps (cheaply, without re-embedding) when the rules change
+    dates_version: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -71,7 +77,8 @@ class Manifest:
         return {"format_version": self.format_version, "created": self.created, "embedder": asdict(self.embedder),
                 "metric": self.metric, "chunking": dict(self.chunking), "sources": list(self.sources),
                 "articles": {k: asdict(a) for k, a in self.articles.items()}, "packages": dict(self.packages),
-                "faiss_index": self.faiss_index, "checksums": dict(self.checksums), "fields": dict(self.fields)}
+                "faiss_index": self.faiss_index, "checksums": dict(self.checksums), "fields": dict(self.fields),
+                "dates_version": self.dates_version}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
@@ -83,4 +90,5 @@ class Manifest:
                    articles={str(k): ArticleEntry(**a) for k, a in data["articles"].items()},
                    packages=dict(data.get("packages", {})), metric=str(data["metric"]),
                    faiss_index=str(data.get("faiss_index", "IndexFlatIP")), checksums=dict(data["checksums"]),
-                   format_version=int(data["format_version"]), fields=dict(data.get("fields", {})))
+                   format_version=int(data["format_version"]), fields=dict(data.get("fields", {})),
+                   dates_version=int(data.get("dates_version", 0)))

@@ -31,9 +31,11 @@ def answer(text: str, citations: tuple[Citation, ...] = (), abstained: bool = Fa
 ZENG = answer("Zeng Yuqun [1][3]", (Citation(1, P1), Citation(3, P3)))
 ABSTAINED = answer("Not in the documents.", abstained=True)
 CITATION_1 = {"marker": 1, "doc_id": "004_catl", "chunk_id": "004_catl:3", "title": "Title of 004_catl",
-              "text": "Zeng Yuqun, chairman of CATL, met Musk.", "score": 0.6123, "published": "2024-04-30", "page": None}
+              "text": "Zeng Yuqun, chairman of CATL, met Musk.", "score": 0.6123, "published": "2024-04-30", "page": None,
+              "speaks_of": []}
 CITATION_3 = {"marker": 3, "doc_id": "004_catl", "chunk_id": "004_catl:5", "title": "Title of 004_catl",
-              "text": "CATL's chairman Zeng Yuqun said so.", "score": 0.4, "published": "2024-04-30", "page": None}
+              "text": "CATL's chairman Zeng Yuqun said so.", "score": 0.4, "published": "2024-04-30", "page": None,
+              "speaks_of": []}
 
 
 def test_record_appends_one_exact_json_line_and_creates_folders(tmp_path):
@@ -48,10 +50,11 @@ def test_record_appends_one_exact_json_line_and_creates_folders(tmp_path):
         '{"time": "2025-03-04T05:06:07+00:00", "rating": "helpful", "question": "When did Musk meet him?", '
         '"standalone_question": "When did Musk meet Zeng Yuqun?", "answer": "Zeng Yuqun [1][3]", "abstained": false, '
         '"citations": [{"marker": 1, "doc_id": "004_catl", "chunk_id": "004_catl:3", "title": "Title of 004_catl", '
-        '"text": "Zeng Yuqun, chairman of CATL, met Musk.", "score": 0.6123, "published": "2024-04-30", "page": null}, '
+        '"text": "Zeng Yuqun, chairman of CATL, met Musk.", "score": 0.6123, "published": "2024-04-30", "page": null, '
+        '"speaks_of": []}, '
         '{"marker": 3, "doc_id": "004_catl", '
         '"chunk_id": "004_catl:5", "title": "Title of 004_catl", "text": "CATL\'s chairman Zeng Yuqun said so.", '
-        '"score": 0.4, "published": "2024-04-30", "page": null}], "model": "scripted"}\n'
+        '"score": 0.4, "published": "2024-04-30", "page": null, "speaks_of": []}], "model": "scripted"}\n'
         '{"time": "2025-03-04T05:00:00+00:00", "rating": "not_helpful", "question": "Who is Musk\'s driver?", '
         '"standalone_question": "Who is Musk\'s driver?", "answer": "Not in the documents.", "abstained": true, '
         '"citations": [], "model": "scripted"}\n')
