@@ -10,6 +10,7 @@ from rag.answer_view import answer_dict
 from rag.checks.claims.judge import SupportJudge
 from rag.evals.gold import GoldQuestion
 from rag.evals.metrics import ClaimCitations, alias_in, claim_citation_scores, exact_match, nuggets_found, token_f1
+from rag.retrieval.recency import without_as_of
 from rag.types import Answer
 
 RIGHT, MISSING, HALLUCINATED = 1, 0, -1  # CRAG's scores of one answer (Yang et al. 2024)
@@ -58,15 +59,16 @@ def score(gold: GoldQuestion, prediction: dict, claim_citations: ClaimCitations 
     cited = [c["doc_id"] for c in prediction["citations"]]
     evidence = set(gold.evidence)
     abstained = prediction["abstained"]
+    answer = without_as_of(prediction["answer"])  # the date its sources were true on is not part of what it states
     if gold.answerable:
-        correct = not abstained and alias_in(prediction["answer"], gold.answers)
-        exact = 0.0 if abstained else exact_match(prediction["answer"], gold.answers)
-        f1 = 0.0 if abstained else token_f1(prediction["answer"], gold.answers)
+        correct = not abstained and alias_in(answer, gold.answers)
+        exact = 0.0 if abstained else exact_match(answer, gold.answers)
+        f1 = 0.0 if abstained else token_f1(answer, gold.answers)
     else:
         correct, exact, f1 = abstained, float(abstained), float(abstained)
     ranks = [i for i, r in enumerate(prediction["retrieved"], start=1) if r["doc_id"] in evidence]
     # an abstention states no nugget, whatever words "Not in the documents." happens to share with an alias
-    found = tuple(False for _ in gold.nuggets) if abstained else nuggets_found(prediction["answer"], gold.nuggets)
+    found = tuple(False for _ in gold.nuggets) if abstained else nuggets_found(answer, gold.nuggets)
     recall = sum(found) / len(found) if gold.answerable and found else None
     return Scored(gold, prediction, correct, bool(set(cited) & evidence),
                   sum(d in evidence for d in cited) / len(cited) if cited else None,

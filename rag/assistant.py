@@ -17,6 +17,7 @@ from rag.config import DEFAULTS
 from rag.errors import InputError
 from rag.prompting import build_messages
 from rag.retrieval import Retriever, within
+from rag.retrieval.recency import as_of_prefix, asks_for_latest
 from rag.retrieval.window import DateWindow
 from rag.types import Answer, Passage
 
@@ -79,7 +80,8 @@ class Assistant:
         # A question no prompt can hold is an error whatever the passages: checked after retrieval, it came back
         # "Not in the documents." whenever no passage scored above the floor, and "too long" only otherwise.
         self._fit(question, [])
-        retrieved = within(self.retriever, window).retrieve(question, top_k or self.settings.top_k)
+        searched = within(self.retriever, window)
+        retrieved = searched.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
         reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
@@ -104,7 +106,11 @@ class Assistant:
         if verdict.abstained:
             return self._result(question, shown, draft, timings, started, abstained=verdict.warnings, usage=usage,
                                 claims=verdict.claims)
-        return Answer(question, verdict.text, verdict.citations, tuple(shown), self.backend.name, False,
+        text = verdict.text
+        # an answer about the present, or read as of a day, is true as of its sources: say which day that is
+        if asks_for_latest(question) or getattr(searched, "window", DateWindow()).until:
+            text = as_of_prefix(text, verdict.citations)
+        return Answer(question, text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
 
     def _fit(self, question: str, passages: list[Passage],

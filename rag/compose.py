@@ -65,7 +65,8 @@ def open_store(settings: Settings, say: Say = _quiet):
 
 def open_retriever(settings: Settings, loaded=None, embedder=None, say: Say = _quiet):
     """Dense or hybrid retrieval (the `retrieval` setting) over `loaded`, or over the configured index, inside the
-    `since`/`until` window of publication dates.
+    `since`/`until` window of publication dates, with fresher passages first for questions about the present
+    (the `recency` setting).
 
     The embedder defaults to the one the index was built with, loaded only once the index checks out."""
     from rag.embedders import embedder_for
@@ -77,10 +78,16 @@ def open_retriever(settings: Settings, loaded=None, embedder=None, say: Say = _q
     if settings.retrieval == "hybrid":
         from rag.retrieval.hybrid import HybridRetriever
 
-        return HybridRetriever(loaded, embedder, window=window)
-    from rag.retrieval import DenseRetriever
+        retriever = HybridRetriever(loaded, embedder, window=window)
+    else:
+        from rag.retrieval import DenseRetriever
 
-    return DenseRetriever(loaded, embedder, window)
+        retriever = DenseRetriever(loaded, embedder, window)
+    if not settings.recency:
+        return retriever
+    from rag.retrieval.recency import RecentFirst
+
+    return RecentFirst(retriever, settings.recency, settings.recency_half_life)
 
 
 def open_model(settings: Settings, say: Say = _quiet):

@@ -35,6 +35,10 @@ class Settings(BaseModel):
     # only articles published in this window are searched (rag.retrieval.window); `--as-of DATE` sets until
     since: date | None = None
     until: date | None = None
+    # questions about the present ("the latest…", "this week") rank passages by similarity plus this weight times
+    # freshness, which halves every recency_half_life days (rag.retrieval.recency); 0 turns it off
+    recency: float = Field(0.1, ge=0.0, le=1.0)
+    recency_half_life: float = Field(7.0, gt=0.0, le=3650.0)
     # MiniLM for new indexes: int8 ONNX where the CPU has VNNI ("auto"), or pinned; an index keeps its own
     embedder: EmbedderChoice = "auto"
     models_dir: Path = Path("var/models")

@@ -35,6 +35,10 @@ def _retrieval_flag(p: argparse.ArgumentParser) -> None:
                    "(env RAG_UNTIL)")
     p.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
                    help="answer as a reader on that day would: later articles are invisible (the same as --until)")
+    p.add_argument("--recency", type=float, metavar="W",
+                   help="questions about the present (latest, current, this week) rank by similarity + W x freshness, "
+                        f"halving every {DEFAULTS.recency_half_life:g} days (default {DEFAULTS.recency}; 0 turns it off; "
+                        "env RAG_RECENCY)")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
@@ -152,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         flags = {k: getattr(args, k, None) for k in
-                 ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote", "since", "until")}
+                 ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote", "since", "until",
+                  "recency")}
         as_of = getattr(args, "as_of", None)
         if as_of is not None:
             if flags["until"] is not None and flags["until"] != as_of:

@@ -215,5 +215,5 @@ def test_a_question_asked_as_of_a_day_and_a_box_that_holds_no_date(page):
         "⚠ As of: 'last Sunday' is not a date; write it as YYYY-MM-DD, e.g. 2024-04-28")
     page.fill("#rag-as-of textarea, #rag-as-of input", "2024-04-28")
     message = ask(page, MAPPING)  # the one seed dated by then holds the answer; the 0.5B words it so when shown only it
-    assert message.locator(".rag-answer").inner_text() == "Tesla and Baidu [1]."
+    assert message.locator(".rag-answer").inner_text() == "As of 2024-04-28: Tesla and Baidu [1]."
     assert "002_9ad4130286e12838" in message.inner_text()

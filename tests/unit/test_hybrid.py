@@ -82,5 +82,5 @@ def test_an_upload_in_the_ui_keeps_the_hybrid_retriever(retriever, tmp_path):
     report = services.library.add([("zorblat.txt", b"Zorblat Motors builds the Quarkmobile in Tallinn.\n")])
     services.reload_index()
     assert [a.article_id for a in report.accepted] == ["zorblat"]
-    assert isinstance(services.assistant.retriever, HybridRetriever)
+    assert isinstance(services.assistant.retriever.inner, HybridRetriever)
     assert services.assistant.retriever.retrieve("Quarkmobile", 1)[0].chunk.article_id == "zorblat"

@@ -104,6 +104,7 @@ def test_rag_serve_takes_a_window_per_request(dated):
     assert "2024-04-30" not in prompt and "Zeng Yuqun, chairman of battery maker CATL" not in prompt
     assert all(c["published"] <= "2024-04-29" for c in reply["citations"])
     later = client.post("/v1/chat/completions", json={**ask, "since": "2024-04-30", "until": "2024-04-30"}).json()
-    assert later["citations"][0]["doc_id"] == "wire-w-101" and later["choices"][0]["message"]["content"] == "Zeng Yuqun [1]"
+    assert later["citations"][0]["doc_id"] == "wire-w-101" and later["choices"][0]["message"]["content"] == \
+        "As of 2024-04-30: Zeng Yuqun [1]"  # read inside a window, the answer names the day of its source
     clash = client.post("/v1/chat/completions", json={**ask, "until": "2024-04-30", "as_of": "2024-04-29"})
     assert (clash.status_code, clash.json()["error"]["message"]) == (400, "give until or as_of, not two different days")
