@@ -15,6 +15,7 @@ from rag.evals.metrics import exact_match, realtimeqa_normalise, token_f1
 from rag.evals.realtimeqa import PUBLISHED, RTQuestion, parse_choice, skipped_in_generation
 from rag.prompting import format_passage
 from rag.retrieval import within
+from rag.retrieval.recency import without_as_of
 from rag.retrieval.window import DateWindow
 
 MC_SYSTEM = ("Read the passages, then answer the multiple-choice question with the number of the correct choice only. "
@@ -57,7 +58,7 @@ def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> 
     number; nota picks "None of the above" (the free answer matches no listed option)."""
     window = question_window(question) if as_of else None
     answer = assistant.answer(question.question, window=window)
-    text = "" if answer.abstained else strip_markers(answer.text)
+    text = "" if answer.abstained else strip_markers(without_as_of(answer.text))
     row = {"id": question.id, "question": question.question, "draft": answer.draft, "abstained": answer.abstained,
            "retrieved": [p.chunk.article_id for p in answer.passages], "timings_ms": answer.timings}
     if mode == "gen":
