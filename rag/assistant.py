@@ -87,13 +87,8 @@ class Assistant:
         reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
         if reason:
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
-        views = None
-        embedder = getattr(self.retriever, "embedder", None)
-        if self.settings.focus and embedder is not None:
-            from rag.focus import focus
-
-            focused = focus(question, retrieved, embedder, self.settings.focus, self.settings.focus_window)
-            retrieved, views = list(focused.passages), list(focused.views)
+        retrieved, views = self._focused(question, retrieved)
+        if views is not None:
             timings["focus"] = _ms(started) - timings["retrieve"]
         shown, messages, prompt_tokens = self._fit(question, retrieved, views)
         draft, timings["first_token"] = self._generate(messages, on_token, started)
@@ -112,6 +107,31 @@ class Assistant:
             text = as_of_prefix(text, verdict.citations)
         return Answer(question, text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
+
+    def prompt_for(self, question: str, window: DateWindow | None = None,
+                   with_passages: bool = True) -> tuple[list[Passage], list[dict[str, str]]]:
+        """The passages and the prompt `answer` would give the model for `question` (the same retrieval, focus
+        and context budget) but with no score floor, or the prompt with no passages at all: for scoring given
+        replies, such as multiple-choice options, against exactly what a free answer reads."""
+        question = clean_question(question)
+        if not with_passages:
+            _, messages, _ = self._fit(question, [])
+            return [], messages
+        retrieved = within(self.retriever, window).retrieve(question, self.settings.top_k)
+        passages, views = self._focused(question, retrieved)
+        shown, messages, _ = self._fit(question, passages, views)
+        return shown, messages
+
+    def _focused(self, question: str, retrieved: list[Passage]) -> tuple[list[Passage], list[str] | None]:
+        """The passages cut to the sentences that bear on the question (`focus`), with their views; unchanged,
+        with no views, when focus is off or the retriever has no embedder."""
+        embedder = getattr(self.retriever, "embedder", None)
+        if not self.settings.focus or embedder is None:
+            return retrieved, None
+        from rag.focus import focus
+
+        focused = focus(question, retrieved, embedder, self.settings.focus, self.settings.focus_window)
+        return list(focused.passages), list(focused.views)
 
     def _fit(self, question: str, passages: list[Passage],
              views: list[str] | None = None) -> tuple[list[Passage], list[dict[str, str]], int]:

@@ -15,6 +15,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing torch==2.13.0 (CPU) and rag's dependencies; llama-cpp-python compiles once (~5-15 min)" >&2
     .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
     .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
-    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+    # llama.cpp is built for this CPU (-march=native) but without its AMX kernels: on Sapphire Rapids VMs they
+    # segfault in the first decode (llama.cpp issue 20824); the AVX-512 kernels are used instead. GCC lets
+    # these -mno-* win over -march=native whatever their order. --no-cache-dir: never reuse a wheel built
+    # on another CPU or with other flags.
+    no_amx=""
+    if [ "$(uname -m)" = x86_64 ]; then no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"; fi
+    CFLAGS="${CFLAGS:-} $no_amx" CXXFLAGS="${CXXFLAGS:-} $no_amx" \
+        CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" .venv/bin/pip install --quiet --disable-pip-version-check --no-cache-dir -e ".[dev]"
     echo "$want" > "$stamp"
 fi

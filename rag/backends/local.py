@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rag.backends import GenerationParams
@@ -53,3 +53,76 @@ class LlamaCppBackend:
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` under the model's own tokenizer."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def choice_logprobs(self, messages: list[dict[str, str]], continuations: Sequence[str]) -> list[tuple[float, ...]]:
+        """The log-probability of each token of each continuation as the start of the reply to `messages`
+        (teacher-forced, at temperature 1: the model's own distribution).
+
+        The prompt is read once, reusing the KV cache of the prefix it shares with the previous call; each
+        continuation is then decoded in one batch after it and cut off again, so four short choices cost four
+        small decodes on top of one prompt. An empty continuation gets an empty tuple."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self._llm
+        prompt = self._prompt_tokens(messages)
+        pieces = [llm.tokenize(c.encode("utf-8"), add_bos=False, special=False) for c in continuations]
+        needed = len(prompt) + max((len(p) for p in pieces), default=0)
+        if needed > llm.n_ctx():
+            raise BackendError(f"{self.name}: scoring needs {needed} tokens and the context holds {llm.n_ctx()}")
+
+        def logprobs_at(i: int) -> np.ndarray:
+            """Log-softmax of the logits the last decode gave its i-th token (-1: the last one)."""
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, i), shape=(llm.n_vocab(),))
+            shifted = logits.astype(np.float64) - logits.max()
+            return shifted - np.log(np.exp(shifted).sum())
+
+        # Llama.eval keeps the prompt's bookkeeping (input_ids, n_tokens) that later generation reuses. It re-reads
+        # at least the prompt's last token: that token's logits (the first continuation token's distribution) are
+        # gone once anything else has been decoded.
+        keep = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
+        llm.n_tokens = keep  # eval drops the KV cache past n_tokens before decoding
+        llm.eval(prompt[keep:])
+        first = logprobs_at(-1)
+        memory = llama_cpp.llama_get_memory(llm.ctx)
+        longest = max((len(p) for p in pieces), default=0)
+        # Llama.eval asks for the last position's logits only (logits_all=True would hold n_ctx x vocabulary floats,
+        # 2.5 GB here), so a continuation goes through llama.cpp's own batch API with logits for every position.
+        batch = llama_cpp.llama_batch_init(max(longest, 1), 0, 1)
+        try:
+            scored = []
+            for piece in pieces:
+                fed = piece[:-1]  # the last token is only predicted, never read
+                if fed:
+                    batch.n_tokens = len(fed)
+                    for i, token in enumerate(fed):
+                        batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, len(prompt) + i, 1, True
+                        batch.seq_id[i][0] = 0
+                    llama_cpp.llama_memory_seq_rm(memory, 0, len(prompt), -1)  # cut off the previous continuation
+                    if llama_cpp.llama_decode(llm.ctx, batch) != 0:
+                        raise BackendError(f"{self.name}: llama.cpp could not decode a choice")
+                rows = [first] + [logprobs_at(i) for i in range(len(fed))]
+                scored.append(tuple(float(row[token]) for row, token in zip(rows, piece, strict=False)))
+        finally:
+            llama_cpp.llama_batch_free(batch)
+            # What Llama knows it holds: the prompt but its last token, so the next call, even with this very
+            # prompt, re-reads that token instead of sampling from a continuation's logits.
+            llama_cpp.llama_memory_seq_rm(memory, 0, len(prompt) - 1, -1)
+            llm.n_tokens = len(prompt) - 1
+        return scored
+
+    def _prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """`messages` as `create_chat_completion` reads them: the GGUF's chat template, then the assistant's turn."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendError(f"{self.name}: the GGUF has no chat template, so its replies cannot be scored")
+
+        def text(token: int) -> str:  # what Llama itself hands the template as its eos/bos token (-1: none)
+            return llm.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+
+        formatted = Jinja2ChatFormatter(template, eos_token=text(llm.token_eos()), bos_token=text(llm.token_bos()))(
+            messages=messages)
+        return llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)

@@ -115,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: seeds/)")
     p.add_argument("--questions", help="speed: JSONL with a question per line (default: evals/gold.jsonl for "
                    "seeds/, the benchmark's questions for realtimeqa)")
-    p.add_argument("--data", help="realtimeqa: the benchmark's folder (questions_qa.jsonl, search_results/); "
-                   "not shipped with rag")
+    p.add_argument("--data", help="realtimeqa: the benchmark's folder (questions_qa.jsonl, search_results/) or a clone "
+                   "of realtimeqa/realtimeqa_public (past/<year>/; its baseline_results/ are scored on the same "
+                   "questions); not shipped with rag")
     p.add_argument("--weeks", nargs="+", metavar="YYYYMMDD", help="weeks to use (default: every week in --data)")
     p.add_argument("--mode", choices=["gen", "mc", "nota"], default="gen")
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -63,15 +64,17 @@ def cmd_bench(args, settings: Settings) -> int:
         return _bench_speed(args, settings)
     from rag.embedders import open_embedder, resolve
     from rag.embedders.minilm import MINILM_ID
-    from rag.evals.bench_realtimeqa import SETTING, prepare_corpus, published_table, run_bench
+    from rag.evals.bench_realtimeqa import SETTING, choice_method, prepare_corpus, published_table, run_bench
     from rag.evals.command import run_meta
-    from rag.evals.realtimeqa import load_questions, questions_file
+    from rag.evals.realtimeqa import baselines_for, data_layout, load_questions, question_files
     from rag.evals.runs import run_folder
     from rag.index.build import build_index
     from rag.index.sources import text_bytes
 
     home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say)
-    questions = load_questions(Path(args.data), weeks, args.mode)[: args.limit]
+    data = Path(args.data)
+    questions = load_questions(data, weeks, args.mode)[: args.limit]
+    baselines = baselines_for(data, weeks, questions, args.mode)  # of exactly these questions, read before any model
     model_id = resolve(settings.embedder, text_bytes([home / "corpus"]))
     index_dir = home / ("index" if model_id == MINILM_ID else "index-int8")  # one index per embedder, both kept
     say(f"indexing into {index_dir}")
@@ -81,14 +84,29 @@ def cmd_bench(args, settings: Settings) -> int:
     assistant = build_assistant(settings, say)
     out = run_folder(args.out, Path("var/bench/runs"), f"realtimeqa-{args.mode}")
     setting = SETTING[args.with_gold_articles]
-    meta = run_meta(questions_file(Path(args.data), args.mode), assistant.backend.name,
+    files = question_files(data, weeks, args.mode)
+    meta = run_meta(files[0], assistant.backend.name,
                     {"weeks": weeks, "corpus": setting, "as_of_question_date": args.as_of_question_date,
-                     **settings.model_dump(mode="json")}, assistant.retriever.store.manifest)
-    report = run_bench(questions, args.mode, assistant, out, meta, as_of=args.as_of_question_date)
+                     "data_layout": data_layout(data).kind, **settings.model_dump(mode="json")},
+                    assistant.retriever.store.manifest)
+    if len(files) > 1:  # upstream: a question file a week, each hashed
+        meta["gold"] = {"paths": [str(f) for f in files],
+                        "sha256": [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]}
+    if args.mode != "gen":
+        say(f"choosing by {choice_method(assistant.backend, args.mode)}")
+    report = run_bench(questions, args.mode, assistant, out, meta, baselines, as_of=args.as_of_question_date)
     label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
-    print(published_table(args.mode, report["metrics"], label))
+    print(published_table(args.mode, report["metrics"], label, baselines))
     when = "; each question answered as of its date" if args.as_of_question_date else ""
-    print(f"(published figures are on all 269 questions of the nine weeks; corpus: {setting}{when})")
+    print(f"({baselines.note}; corpus: {setting}{when})")
+    if args.mode != "gen":
+        print(f"choices: {report['meta']['choice_method']}")
+        if "by_rule" in report["metrics"]:
+            print("accuracy by scoring rule: " + ", ".join(f"{k} {v}" for k, v in report["metrics"]["by_rule"].items()))
+        if "none_of_the_above" in report["metrics"]:
+            nota = report["metrics"]["none_of_the_above"]
+            print(f"None of the above: the answer to {nota['gold']}, picked {nota['picked']} times "
+                  f"({nota['picked_right']} right, {nota['picked_wrong']} wrong)")
     say(f"wrote {out}/predictions.jsonl and report.json")
     return 0
 

@@ -152,15 +152,11 @@ def ranked(run: Run) -> str:
     return f"exit {run.code}; {len(hits)} passages; the one naming 李強 ({LI_QIANG}) ranked {rank}"
 
 
-# the mixed question's passage ranked 4th on the Intel machines this was first measured on and 3rd on an AMD EPYC
-# one, with the same code and index recipe: either is the passage found among the four shown
-@pytest.mark.parametrize(("key", "question", "ranks"), [("search-cjk", CJK, (2,)), ("search-mixed", MIXED, (3, 4))])
-def test_a_question_in_another_script_is_searched(work, key, question, ranks):
+@pytest.mark.parametrize(("key", "question", "rank"), [("search-cjk", CJK, 1), ("search-mixed", MIXED, 3)])
+def test_a_question_in_another_script_is_searched(work, key, question, rank):
     run = rag("search", "--json", question, "--index", "ix", cwd=work)
     assert run.err == ""
-    found = ranked(run)
-    rank = next((r for r in ranks if found.endswith(f"ranked {r}")), ranks[-1])
-    observe(f"cli:{key}", Row(CLI, f"`rag search --json '{question}'`", found, ""),
+    observe(f"cli:{key}", Row(CLI, f"`rag search --json '{question}'`", ranked(run), ""),
             (f"exit 0; 4 passages; the one naming 李強 ({LI_QIANG}) ranked {rank}", ""))
 
 
@@ -170,7 +166,7 @@ def test_a_question_in_another_script_is_searched(work, key, question, ranks):
                                    "citing nothing", "no passage is close enough to the question (best score 0.24 < 0.25)"),
     ("ask-mixed", MIXED, "That Tesla's development in China is a successful example of US-China cooperation",
      f"exit 0; asked `{MIXED}`; the model saw `Question: {MIXED}`; answered `That Tesla's development in China is a "
-     f"successful example of US-China cooperation [4].` citing {LI_QIANG}", ""),
+     f"successful example of US-China cooperation [3].` citing {LI_QIANG}", ""),
 ])
 def test_a_question_in_another_script_is_answered(work, key, question, reply, expected, warnings):
     with StubServer(openai_stream(reply)) as server:

@@ -107,8 +107,8 @@ def test_hybrid_search_keeps_the_best_passage_and_lets_other_articles_in(tmp_pat
     result = rag("search", "--json", "--retrieval", "hybrid", query, "--index", str(seed_index), cwd=tmp_path)
     assert result.code == 0, result.err
     ranked = json.loads(result.out)
-    assert [r["chunk_id"] for r in ranked] == ["002_9ad4130286e12838:4", "002_9ad4130286e12838:10",
-                                               "000_ebc01fc2445bc94e:6", "001_a97cac3138bdc646:5"]
+    assert [r["chunk_id"] for r in ranked] == ["002_9ad4130286e12838:4", "000_ebc01fc2445bc94e:6",
+                                               "002_9ad4130286e12838:2", "001_a97cac3138bdc646:5"]
     assert "Baidu (BIDU) to form a partnership on mapping" in ranked[0]["text"]
     result = rag("search", "--retrieval", "sparse", query, cwd=tmp_path)
     assert result.code == 2 and "argument --retrieval: invalid choice: 'sparse' (choose from 'dense', 'hybrid')" in result.err
@@ -136,8 +136,9 @@ def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
          "rag: error: rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
          "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),
         (["bench", "realtimeqa", "--data", str(tmp_path)],
-         f"rag: error: no RealTime QA search results in {tmp_path}/search_results "
-         "(expected files like 20220617_gcs.jsonl.gz)\n"),
+         f"rag: error: no RealTime QA weeks in {tmp_path}: looked for search_results/<week>_gcs.jsonl.gz beside "
+         "questions_qa.jsonl (the development split's layout), and for past/<year>/<week>_gcs.jsonl beside "
+         "<week>_qa.jsonl (a clone of realtimeqa/realtimeqa_public)\n"),
     ]
     for args, message in cases:
         result = rag(*args, cwd=tmp_path)

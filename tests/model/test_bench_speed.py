@@ -24,7 +24,7 @@ def test_both_pipelines_are_timed_in_one_run(tmp_path, backend):
     assert lines[11].startswith("cold `rag search`: wall p50 / peak memory") and lines[11].split()[-2:] == ["no", "command"]
     checks = next(line for line in lines if line.startswith("answer checks p50 / p95"))
     assert checks.split()[-1] == "none" and checks.split()[8] == "ms"  # rag's check time; the recipe has no checks
-    assert lines[-1].startswith("rag: sentence-transformers/all-MiniLM-L6-v2@onnx-qint8, IndexFlatIP, dense retrieval")
+    assert lines[-1].startswith("rag: sentence-transformers/all-MiniLM-L6-v2, IndexFlatIP, dense retrieval")
     report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
     assert report["questions"] == ["Which rival Chinese automaker has rolled out software similar to FSD?",
                                    "Which company did Tesla partner with on mapping?"]

@@ -54,6 +54,20 @@ def test_passages_that_do_not_fit_are_dropped_lowest_rank_first(retriever):
     assert 0 < len(cut) < len(full) and cut == full[: len(cut)]
 
 
+def test_prompt_for_gives_the_prompt_the_answer_reads_and_ignores_the_floor(retriever):
+    backend = ScriptedBackend("Zeng Yuqun", context_tokens=300)
+    assistant = Assistant(retriever, backend)
+    answer = assistant.answer("Who is the chairman of CATL?")
+    shown, messages = assistant.prompt_for("Who is the chairman of CATL?")
+    assert shown == list(answer.passages) and messages == backend.calls[0]  # same passages, same budget cut
+    floored = Assistant(retriever, ScriptedBackend(context_tokens=300), AssistantSettings(score_floor=0.99))
+    shown, _ = floored.prompt_for("Who is the chairman of CATL?")
+    assert shown == list(answer.passages)  # the answer would abstain; the prompt is still built
+    none, bare = assistant.prompt_for("Who is the chairman of CATL?", with_passages=False)
+    assert none == [] and "Passage 1" not in bare[1]["content"]
+    assert bare[1]["content"].endswith("Question: Who is the chairman of CATL?")
+
+
 def test_a_question_longer_than_the_context_is_an_input_error(retriever):
     assistant = Assistant(retriever, ScriptedBackend(context_tokens=512))
     with pytest.raises(InputError, match=r"^the question is too long for scripted: with no passages the prompt needs \d+ tokens"):
