@@ -67,7 +67,8 @@ class LlamaCppBackend:
         llm = self._llm
         prompt = self._prompt_tokens(messages)
         pieces = [llm.tokenize(c.encode("utf-8"), add_bos=False, special=False) for c in continuations]
-        needed = len(prompt) + max((len(p) for p in pieces), default=0)
+        longest = max((len(p) for p in pieces), default=0)
+        needed = len(prompt) + longest
         if needed > llm.n_ctx():
             raise BackendError(f"{self.name}: scoring needs {needed} tokens and the context holds {llm.n_ctx()}")
 
@@ -85,7 +86,6 @@ class LlamaCppBackend:
         llm.eval(prompt[keep:])
         first = logprobs_at(-1)
         memory = llama_cpp.llama_get_memory(llm.ctx)
-        longest = max((len(p) for p in pieces), default=0)
         # Llama.eval asks for the last position's logits only (logits_all=True would hold n_ctx x vocabulary floats,
         # 2.5 GB here), so a continuation goes through llama.cpp's own batch API with logits for every position.
         batch = llama_cpp.llama_batch_init(max(longest, 1), 0, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -68,6 +67,7 @@ def cmd_bench(args, settings: Settings) -> int:
     from rag.evals.command import run_meta
     from rag.evals.realtimeqa import baselines_for, data_layout, load_questions, question_files
     from rag.evals.runs import run_folder
+    from rag.hashing import file_sha256
     from rag.index.build import build_index
     from rag.index.sources import text_bytes
 
@@ -91,7 +91,7 @@ def cmd_bench(args, settings: Settings) -> int:
                     assistant.retriever.store.manifest)
     if len(files) > 1:  # upstream: a question file a week, each hashed
         meta["gold"] = {"paths": [str(f) for f in files],
-                        "sha256": [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]}
+                        "sha256": [file_sha256(f) for f in files]}
     if args.mode != "gen":
         say(f"choosing by {choice_method(assistant.backend, args.mode)}")
     report = run_bench(questions, args.mode, assistant, out, meta, baselines, as_of=args.as_of_question_date)
