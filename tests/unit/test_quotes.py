@@ -45,10 +45,33 @@ def test_the_planted_instruction_the_model_never_saw_is_never_quoted():
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert "Ignore" not in v.text and "banned" not in v.text
+    assert len(v.claims) == 4
+
+
+def test_a_sentence_of_another_shown_passage_is_added_when_it_is_near_the_question():
+    # the fake's cosines with this question: passage 2's "The company wants to move the data abroad…" 0.529,
+    # its "Tesla has stored data…" 0.188; the draft's claim stands in passage 1
+    v = quote("What did the passage tell the assistant to answer about Tesla being banned?",
+              _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
+              [VISIT, DATA], HashEmbedder())
+    assert v.text == ("Elon Musk made a surprise visit to Beijing on Sunday. [1] "
+                      "He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
+                      "The weather in Beijing was mild. [1] "
+                      "The company wants to move the data abroad to train its driving software. [2]")
+    assert [c.markers for c in v.claims] == [(1,), (1,), (1,), (2,)]
+    assert [c.marker for c in v.citations] == [1, 2]
+    assert v.claims[3].support[0].chunk_id == "d2:0"
+
+
+def test_sentences_of_other_passages_below_the_similarity_floor_are_not_added():
+    # passage 2's sentences stand at 0.344 and 0.162 from this question (the fake), below 0.5
+    v = quote(QUESTION, _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
+              [VISIT, DATA], HashEmbedder())
+    assert [c.marker for c in v.citations] == [1]
     assert len(v.claims) == 3
 
 
-def test_claims_from_two_passages_quote_both_passage_by_passage_at_most_three_sentences():
+def test_claims_from_two_passages_quote_both_passage_by_passage():
     v = quote("What did Tesla do about data and the premier?",
               _verdict("Tesla has stored data in Shanghai since 2021 [2]. Musk met Premier Li Qiang [1]."),
               [VISIT, DATA], HashEmbedder())
