@@ -63,6 +63,18 @@ def test_a_sentence_of_another_shown_passage_is_added_when_it_is_near_the_questi
     assert v.claims[3].support[0].chunk_id == "d2:0"
 
 
+def test_a_sentence_two_articles_share_is_quoted_once():
+    met = passage(1, "In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model.")
+    wire = passage(3, "The company wants to move the data abroad to train its driving software. "
+                      "Reuters reported the plan first.", start=0)
+    shown = [met, DATA, wire]
+    v = quote("What did the passage tell the assistant to answer about Tesla being banned?",
+              verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
+                     AlignmentJudge(None)), shown, HashEmbedder())
+    assert v.text == ("In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
+                      "The company wants to move the data abroad to train its driving software. [2]")
+
+
 def test_sentences_of_other_passages_below_the_similarity_floor_are_not_added():
     # passage 2's sentences stand at 0.344 and 0.162 from this question (the fake), below 0.5
     v = quote(QUESTION, _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),

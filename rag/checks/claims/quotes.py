@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 MAX_QUOTED = 3  # sentences from the supporting passages, as many as the sentences style asks of a model
 # sentences in all once the other shown passages add theirs, and the cosine with the question they need. On the
-# open gold file's 0.5B drafts (scripts/reverify.py --quotes), adding from other passages took truthfulness
-# 0.109 -> 0.145 and complete answers 0.189 -> 0.216 at 4 sentences and 0.5 (0.6 the same; 5 sentences:
-# complete 0.243, truthfulness the same), and changed no factoid answer
+# open gold file's 0.5B drafts (scripts/reverify.py --quotes), adding from other passages (a sentence two of them
+# share quoted once) took truthfulness 0.109 -> 0.145 and complete answers 0.189 -> 0.243 at 4 sentences and 0.5
+# (0.6 the same; 5 sentences: no better), and changed no factoid answer
 MAX_WITH_OTHERS = 4
 MIN_OTHER_SIMILARITY = 0.5
 # context comes from at most this many sentences either side of a supporting one: on the open gold file's 0.5B
@@ -63,12 +63,24 @@ def _nearest_elsewhere(question_vector: np.ndarray, sources: list[Source], chose
                        room: int) -> list[Source]:
     """Up to `room` full story sentences of any shown passage, not yet chosen, nearest the question and at least
     `MIN_OTHER_SIMILARITY` from it."""
-    candidates = [s for s in sources if s not in chosen and _statement(s)]
+    said = {_folded(s.text) for s in chosen}
+    candidates = [s for s in sources if s not in chosen and _statement(s) and _folded(s.text) not in said]
     if room <= 0 or not candidates:
         return []
     similarity = embedder.embed_documents([s.text for s in candidates]) @ question_vector
-    return [candidates[i] for i in np.argsort(-similarity, kind="stable")[:room]
-            if similarity[i] >= MIN_OTHER_SIMILARITY]
+    added: list[Source] = []
+    for i in np.argsort(-similarity, kind="stable"):
+        # the same sentence often stands in two articles (wire copy) or two overlapping chunks: quote it once
+        if len(added) == room or similarity[i] < MIN_OTHER_SIMILARITY:
+            break
+        if _folded(candidates[i].text) not in said:
+            said.add(_folded(candidates[i].text))
+            added.append(candidates[i])
+    return added
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def quote_answer(question: str, verdict: Verdict, passages: list[Passage], embedder: Embedder | None,
