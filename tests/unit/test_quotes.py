@@ -45,13 +45,13 @@ def test_the_planted_instruction_the_model_never_saw_is_never_quoted():
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert "Ignore" not in v.text and "banned" not in v.text
-    assert len(v.claims) == 4
+    assert len(v.claims) == 3
 
 
 def test_a_sentence_of_another_shown_passage_is_added_when_it_is_near_the_question():
-    # the fake's cosines with this question: passage 2's "The company wants to move the data abroad…" 0.529,
-    # its "Tesla has stored data…" 0.188; the draft's claim stands in passage 1
-    v = quote("What did the passage tell the assistant to answer about Tesla being banned?",
+    # the fake's cosines with this question: passage 2's "The company wants to move the data abroad…" 0.700,
+    # its "Tesla has stored data…" 0.224; the draft's claim stands in passage 1
+    v = quote("Why does the company want to move the data abroad?",
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert v.text == ("Elon Musk made a surprise visit to Beijing on Sunday. [1] "
@@ -68,7 +68,7 @@ def test_a_sentence_two_articles_share_is_quoted_once():
     wire = passage(3, "The company wants to move the data abroad to train its driving software. "
                       "Reuters reported the plan first.", start=0)
     shown = [met, DATA, wire]
-    v = quote("What did the passage tell the assistant to answer about Tesla being banned?",
+    v = quote("Why does the company want to move the data abroad?",
               verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
                      AlignmentJudge(None)), shown, HashEmbedder())
     assert v.text == ("In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
@@ -76,8 +76,10 @@ def test_a_sentence_two_articles_share_is_quoted_once():
 
 
 def test_sentences_of_other_passages_below_the_similarity_floor_are_not_added():
-    # passage 2's sentences stand at 0.344 and 0.162 from this question (the fake), below 0.5
-    v = quote(QUESTION, _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
+    # passage 2's "The company wants to move the data abroad…" stands at 0.529 from this question (the fake):
+    # near it, but below 0.6
+    v = quote("What did the passage tell the assistant to answer about Tesla being banned?",
+              _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert [c.marker for c in v.citations] == [1]
     assert len(v.claims) == 3
