@@ -18,8 +18,6 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from rag.checks.claims.align import FRAGMENT_WORDS
 from rag.checks.claims.sources import Source, sources_of
 from rag.checks.grounding import _TOKEN
@@ -61,23 +59,20 @@ def _key(source: Source) -> tuple[int, int]:
     return source.marker, source.start
 
 
-def _nearest_elsewhere(question_vector: np.ndarray, sources: list[Source], chosen: list[Source], embedder: Embedder,
+def _nearest_elsewhere(sources: list[Source], chosen: list[Source], nearness: dict[tuple[int, int], float],
                        room: int) -> list[Source]:
-    """Up to `room` full story sentences of any shown passage, not yet chosen, nearest the question and at least
-    `MIN_OTHER_SIMILARITY` from it."""
+    """Up to `room` full story sentences of any shown passage, not yet chosen, nearest the question (`nearness`:
+    cosine by `_key`) and at least `MIN_OTHER_SIMILARITY` from it."""
     said = {_folded(s.text) for s in chosen}
-    candidates = [s for s in sources if s not in chosen and _statement(s) and _folded(s.text) not in said]
-    if room <= 0 or not candidates:
-        return []
-    similarity = embedder.embed_documents([s.text for s in candidates]) @ question_vector
+    candidates = sorted((s for s in sources if _key(s) in nearness and s not in chosen), key=lambda s: -nearness[_key(s)])
     added: list[Source] = []
-    for i in np.argsort(-similarity, kind="stable"):
-        # the same sentence often stands in two articles (wire copy) or two overlapping chunks: quote it once
-        if len(added) == room or similarity[i] < MIN_OTHER_SIMILARITY:
+    for source in candidates:
+        if len(added) >= room or nearness[_key(source)] < MIN_OTHER_SIMILARITY:
             break
-        if _folded(candidates[i].text) not in said:
-            said.add(_folded(candidates[i].text))
-            added.append(candidates[i])
+        # the same sentence often stands in two articles (wire copy) or two overlapping chunks: quote it once
+        if _folded(source.text) not in said:
+            said.add(_folded(source.text))
+            added.append(source)
     return added
 
 
@@ -109,14 +104,14 @@ def quote_answer(question: str, verdict: Verdict, passages: list[Passage], embed
     markers = {s.marker for s in chosen}
     position = {_key(s): i for i, s in enumerate(sources)}
     near = {i for s in chosen for i in range(position[_key(s)] - WINDOW, position[_key(s)] + WINDOW + 1)}
-    others = [s for i, s in enumerate(sources)
-              if i in near and s.marker in markers and s not in chosen and _statement(s)]
-    if embedder is not None:
-        question_vector = embedder.embed_query(question)
-        if others and len(chosen) < limit:
-            similarity = embedder.embed_documents([s.text for s in others]) @ question_vector
-            chosen += [others[i] for i in np.argsort(-similarity, kind="stable")[: limit - len(chosen)]]
-        chosen += _nearest_elsewhere(question_vector, sources, chosen, embedder, MAX_WITH_OTHERS - len(chosen))
+    statements = [s for s in sources if s not in chosen and _statement(s)]
+    others = [s for s in statements if position[_key(s)] in near and s.marker in markers]
+    if embedder is not None and statements:
+        # one MiniLM batch serves both steps: the near sentences are among the statements of every shown passage
+        similarity = embedder.embed_documents([s.text for s in statements]) @ embedder.embed_query(question)
+        nearness = {_key(s): float(v) for s, v in zip(statements, similarity, strict=True)}
+        chosen += sorted(others, key=lambda s: -nearness[_key(s)])[: max(0, limit - len(chosen))]
+        chosen += _nearest_elsewhere(sources, chosen, nearness, MAX_WITH_OTHERS - len(chosen))
     markers = {s.marker for s in chosen}
     chosen.sort(key=_key)
     claims = tuple(Claim(s.text, (s.marker,), True, 1.0, (s.support(),)) for s in chosen)
