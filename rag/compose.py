@@ -95,7 +95,8 @@ def open_model(settings: Settings, say: Say = _quiet):
     from rag.backends.registry import BackendOptions, open_backend
 
     return open_backend(settings.model, BackendOptions(
-        models_dir=settings.models_dir, context_tokens=settings.context_tokens, base_url=settings.base_url,
+        models_dir=settings.models_dir, context_tokens=settings.context_tokens, weights=settings.weights,
+        base_url=settings.base_url,
         timeout=settings.request_timeout, retries=settings.retries, say=say))
 
 

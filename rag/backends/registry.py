@@ -18,6 +18,7 @@ class BackendOptions:
 
     models_dir: Path = DEFAULTS.models_dir
     context_tokens: int = DEFAULTS.context_tokens
+    weights: str = DEFAULTS.weights  # packaged local models: the packaged file or a re-encoded copy
     base_url: str | None = DEFAULTS.base_url  # API kinds: another server than the provider's own
     timeout: float = DEFAULTS.request_timeout  # API kinds: seconds to wait for a reply
     retries: int = DEFAULTS.retries  # API kinds: extra attempts on 429 and 5xx
@@ -29,7 +30,11 @@ def _local(arg: str, o: BackendOptions) -> ChatBackend:
 
     name = arg or DEFAULT_LOCAL_MODEL
     if name in PACKAGED_MODELS:
-        return LlamaCppBackend(model_path(name, o.models_dir, o.say), f"local:{name}", o.context_tokens)
+        from rag.backends.weights import weights_file
+
+        packaged = model_path(name, o.models_dir, o.say)
+        return LlamaCppBackend(weights_file(PACKAGED_MODELS[name], packaged, o.weights, o.say), f"local:{name}",
+                               o.context_tokens)
     if name.endswith(".gguf"):
         return LlamaCppBackend(check_gguf(Path(name).expanduser()), f"local:{name}", o.context_tokens)
     known = ", ".join(f"local:{n}" for n in PACKAGED_MODELS)

@@ -54,12 +54,17 @@ def cmd_status(args, settings: Settings) -> int:
     """The index's embedder, size, sources and articles, and which packaged models are assembled."""
     from rag import store
     from rag.backends.gguf import PACKAGED_MODELS
+    from rag.backends.weights import copy_name, resolve
 
     manifest = store.load(settings.index).manifest
     models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}
+    # the copy `weights` loads for each model, if any: made (True) or to be made on first use (False)
+    chosen = {name: resolve(m, settings.weights) for name, m in PACKAGED_MODELS.items()}
+    copies = {name: (settings.models_dir / copy_name(m, chosen[name])).exists()
+              for name, m in PACKAGED_MODELS.items() if chosen[name] != "packaged"}
     if args.json:
-        print(json.dumps({"index": str(settings.index), "manifest": manifest.to_dict(), "models_assembled": models},
-                         indent=2))
+        print(json.dumps({"index": str(settings.index), "manifest": manifest.to_dict(), "models_assembled": models,
+                          "weights": settings.weights, "weights_copies_made": copies}, indent=2))
         return 0
     print(f"index     {settings.index} (built {manifest.created})")
     print(f"embedder  {manifest.embedder.id} ({manifest.embedder.dim}-d, {manifest.metric})")
@@ -69,5 +74,8 @@ def cmd_status(args, settings: Settings) -> int:
     for article_id, a in sorted(manifest.articles.items()):
         print(f"  {article_id}  {a.published or '          '}  {a.chunks:>3} chunks  {a.title}")
     for name, present in models.items():
-        print(f"model     local:{name}: {'assembled' if present else 'not assembled yet (assembled on first use)'}")
+        state = "assembled" if present else "not assembled yet (assembled on first use)"
+        if name in copies:
+            state += f"; {chosen[name]} copy {'made' if copies[name] else 'made on first use'}"
+        print(f"model     local:{name}: {state}")
     return 0

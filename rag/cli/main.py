@@ -13,7 +13,7 @@ from rag.cli.asking import cmd_ask, cmd_chat, cmd_search
 from rag.cli.indexing import cmd_index, cmd_status
 from rag.cli.measuring import cmd_bench, cmd_eval
 from rag.cli.serving import cmd_serve, cmd_ui
-from rag.config import DEFAULTS, AnswerStyle, EmbedderChoice, load_settings
+from rag.config import DEFAULTS, AnswerStyle, EmbedderChoice, Weights, load_settings
 from rag.errors import InputError, RagError
 from rag.evals.bench_speed import SPEED_QUESTIONS
 from rag.evals.metric_table import THRESHOLDS
@@ -48,6 +48,9 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quote", action=argparse.BooleanOptionalAction, default=None,
                    help="give a sentence answer in the articles' own sentences (default: for local models; env RAG_QUOTE)")
     p.add_argument("--model", help=f"model spec: {known_specs()} (default {DEFAULTS.model}; env RAG_MODEL)")
+    p.add_argument("--weights", choices=get_args(Weights),
+                   help="packaged local models: weight matrices re-encoded once for faster prompt reading, or as "
+                        f"shipped; auto picks per model (default {DEFAULTS.weights}; env RAG_WEIGHTS)")
     p.add_argument("--base-url", dest="base_url", metavar="URL",
                    help="API models: the server's base URL, e.g. http://127.0.0.1:8080/v1 "
                         "(default: OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider)")
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         flags = {k: getattr(args, k, None) for k in
                  ("index", "model", "top_k", "base_url", "retrieval", "embedder", "answer_style", "quote", "since", "until",
-                  "recency")}
+                  "recency", "weights")}
         as_of = getattr(args, "as_of", None)
         if as_of is not None:
             if flags["until"] is not None and flags["until"] != as_of:

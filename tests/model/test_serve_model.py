@@ -19,7 +19,9 @@ pytestmark = pytest.mark.model
 
 TOKEN = "serve-model-test-7f3a9c"  # never a real secret, but the server must treat it as one
 MAPPING = "Which company did Tesla partner with on mapping?"
-BAIDU_CITATION = {"marker": 1, "doc_id": "002_9ad4130286e12838", "chunk_id": "002_9ad4130286e12838:4"}
+# asked this way the 0.5B extracts one word (the README's MAPPING gets a sentence from the F16 copy), from passage 3
+NAVIGATION = "Which Chinese tech company did Tesla partner with on mapping and navigation?"
+BAIDU_CITATION = {"marker": 3, "doc_id": "002_9ad4130286e12838", "chunk_id": "002_9ad4130286e12838:4"}
 ANNOUNCED = re.compile(r"^rag: serving rag \(local:qwen2\.5-coder-0\.5b\) on http://127\.0\.0\.1:(\d+)/v1 \(token required\)$",
                        re.MULTILINE)
 
@@ -97,14 +99,14 @@ def test_models_lists_rag_and_the_backend(client):
 
 
 def test_an_answer_comes_back_with_its_marker_citation_and_usage(client):
-    completion = client.chat.completions.create(model="rag", messages=[{"role": "user", "content": MAPPING}])
+    completion = client.chat.completions.create(model="rag", messages=[{"role": "user", "content": NAVIGATION}])
     [choice] = completion.choices
-    assert (choice.message.role, choice.message.content, choice.finish_reason) == ("assistant", "Baidu [1]", "stop")
+    assert (choice.message.role, choice.message.content, choice.finish_reason) == ("assistant", "Baidu [3]", "stop")
     assert completion.model == "rag" and completion.id.startswith("chatcmpl-")
     assert completion.model_extra["abstained"] is False
     assert _citations(completion.model_extra) == [BAIDU_CITATION]
     assert "Tesla has also reached a deal with Chinese tech giant Baidu" in completion.model_extra["citations"][0]["text"]
-    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.usage.total_tokens) == (536, 2, 538)
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.usage.total_tokens) == (553, 2, 555)
 
 
 def test_a_stream_yields_the_verified_words_then_the_sources(client):
@@ -112,11 +114,11 @@ def test_a_stream_yields_the_verified_words_then_the_sources(client):
         {"role": "system", "content": "You are a helpful assistant."},
         {"role": "user", "content": "Hello"},
         {"role": "assistant", "content": "Hi! Ask me about the articles."},
-        {"role": "user", "content": MAPPING}], stream=True, temperature=0.9, max_tokens=3)  # ignored by design
+        {"role": "user", "content": NAVIGATION}], stream=True, temperature=0.9, max_tokens=3)  # ignored by design
     chunks = list(stream)
     assert len({c.id for c in chunks}) == 1
     assert chunks[0].choices[0].delta.role == "assistant"
-    assert [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content] == ["Baidu ", "[1]"]
+    assert [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content] == ["Baidu ", "[3]"]
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop" and last.model_extra["abstained"] is False
     assert _citations(last.model_extra) == [BAIDU_CITATION]

@@ -1,0 +1,143 @@
+"""Benchmark (not a test): llama.cpp settings and weight formats for the local model, on the prompts `rag ask` builds.
+
+    .venv/bin/python scripts/bench_llama.py [--gold evals/gold.jsonl] [--limit 20] [--model local]
+        [--variant NAME=FILE[,key=value...]] ...
+
+The prompts are those the assistant would give the model for the first N gold questions (`Assistant.prompt_for`:
+the same retrieval, style and context budget). Each variant is a GGUF file and `Llama` keyword arguments, loaded
+side by side; the questions run in turn through every variant (so all see the same machine load), with the KV
+cache kept between questions as `rag` keeps it. Per variant: the time to read the prompt (first token) and to the
+last token, p50 / p95, the prompt-reading rate, and how many replies differ from the first variant's (greedy
+decoding, so any difference is the variant's arithmetic).
+
+Without `--variant`, the packaged file as `rag` loads it is compared with threads 1, `n_batch` 128 and 2048,
+flash attention, and with the same weights written as Q8_0 and Q4_0 (llama.cpp's tinyBLAS prompt kernels cover
+those types and not the K-quants); the requantised copies are written to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def requantize(source: Path, target: Path, ftype: str) -> Path:
+    """`source` written as llama.cpp type `ftype` (e.g. "Q8_0") at `target`, unless it exists."""
+    import llama_cpp
+
+    if not target.exists():
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
+        params.allow_requantize = True  # the packaged file is already Q4_K_M
+        if llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params)) != 0:
+            raise SystemExit(f"llama.cpp could not write {target}")
+    return target
+
+
+def parse_variant(text: str) -> tuple[str, Path, dict]:
+    """NAME=FILE[,key=value...] -> (name, file, Llama kwargs); values are read as JSON where they parse."""
+    name, _, rest = text.partition("=")
+    file, *pairs = rest.split(",")
+    kwargs = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return name, Path(file), kwargs
+
+
+def main() -> None:
+    """Print, per variant, prompt-reading and answer times and the replies that differ from the first variant's."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gold", default="evals/gold.jsonl")
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--model", default="local")
+    parser.add_argument("--answer-style", default="auto", choices=["auto", "short", "sentences"])
+    parser.add_argument("--variant", action="append", default=[], help="NAME=FILE[,key=value...]; repeatable")
+    args = parser.parse_args()
+
+    import os
+
+    from llama_cpp import Llama
+
+    from rag.compose import build_assistant
+    from rag.config import load_settings
+    from rag.evals.bench_speed import percentile
+    from rag.evals.gold import questions_of
+    from rag.prompting import MAX_TOKENS, resolve_style
+
+    settings = load_settings({"model": args.model, "answer_style": args.answer_style})
+    assistant = build_assistant(settings, print)
+    backend = assistant.backend
+    packaged = Path(backend._llm.model_path)
+    prompts = [assistant.prompt_for(q)[1] for q in questions_of(Path(args.gold))[: args.limit]]
+    lengths = [sum(backend.count_tokens(m["content"]) for m in p) for p in prompts]
+    max_tokens = settings.max_tokens or MAX_TOKENS[resolve_style(settings.answer_style, settings.model)]
+    del assistant, backend  # free the product's copy of the model
+
+    threads = os.cpu_count() or 2
+    scratch = Path(tempfile.mkdtemp(prefix="rag-llama-"))
+    if args.variant:
+        variants = [parse_variant(v) for v in args.variant]
+    else:
+        variants = [("as rag loads it (Q4_K_M)", packaged, {}),
+                    ("threads 1", packaged, {"n_threads": 1}),
+                    ("n_batch 128", packaged, {"n_batch": 128, "n_ubatch": 128}),
+                    ("n_batch 2048", packaged, {"n_batch": 2048, "n_ubatch": 2048}),
+                    ("flash attention", packaged, {"flash_attn": True}),
+                    ("Q8_0 copy", requantize(packaged, scratch / "q8_0.gguf", "Q8_0"), {}),
+                    ("Q4_0 copy", requantize(packaged, scratch / "q4_0.gguf", "Q4_0"), {})]
+    models = {}
+    for name, file, kwargs in variants:
+        options = {"n_ctx": settings.context_tokens, "n_threads": threads, "seed": 0, "verbose": False, **kwargs}
+        models[name] = Llama(model_path=str(file), **options)
+        size = file.stat().st_size / 2**20
+        print(f"loaded {name}: {file.name} ({size:.0f} MiB), {kwargs or 'defaults'}", flush=True)
+    for llm in models.values():  # warm-up: page the weights in and leave the system prompt cached
+        for _ in llm.create_chat_completion(messages=prompts[0], temperature=0.0, max_tokens=4, stream=True):
+            pass
+
+    rows: dict[str, list[tuple[float, float, str, int]]] = {name: [] for name in models}
+    for n, messages in enumerate(prompts, start=1):
+        for name, llm in models.items():
+            started = time.perf_counter()
+            first, pieces = 0.0, []
+            for part in llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens,
+                                                   seed=0, stream=True):
+                piece = part["choices"][0]["delta"].get("content")
+                if piece:
+                    first = first or time.perf_counter() - started
+                    pieces.append(piece)
+            rows[name].append((first, time.perf_counter() - started, "".join(pieces).strip(), len(pieces)))
+        print(f"{n}/{len(prompts)}", flush=True)
+
+    reference = [r[2] for r in next(iter(rows.values()))]
+    print(f"\n{len(prompts)} prompts, {percentile(lengths, 0.5):.0f} tokens p50, {threads} threads unless stated\n")
+    print("| variant | first token p50 / p95 | whole answer p50 / p95 | prompt tokens/s p50 | reply tokens/s p50 | "
+          "replies unlike the first |")
+    print("|---|---|---|---|---|---|")
+    for name, found in rows.items():
+        first = [r[0] for r in found if r[0]]
+        total = [r[1] for r in found]
+        rate = [length / r[0] for length, r in zip(lengths, found, strict=True) if r[0]]
+        # a streamed piece is one token; the first comes with the prompt, the rest are decoding
+        decode = [(r[3] - 1) / (r[1] - r[0]) for r in found if r[3] > 1 and r[1] > r[0]]
+        differ = sum(r[2] != ref for r, ref in zip(found, reference, strict=True))
+        print(f"| {name} | {percentile(first, 0.5):.2f} / {percentile(first, 0.95):.2f} s | "
+              f"{percentile(total, 0.5):.2f} / {percentile(total, 0.95):.2f} s | {percentile(rate, 0.5):.0f} | "
+              f"{percentile(decode, 0.5):.0f} | "
+              f"{differ} of {len(found)} |")
+    for name, found in rows.items():
+        for i, (r, ref) in enumerate(zip(found, reference, strict=True)):
+            if r[2] != ref:
+                print(f"  {name}, prompt {i + 1}: {ref!r} -> {r[2]!r}")
+
+
+if __name__ == "__main__":
+    main()
