@@ -52,8 +52,12 @@ def weights_file(model: PackagedModel, packaged: Path, weights: str,
         return packaged
     measured = model.copy_sha256(weights)
     target = packaged.with_name(copy_name(model, weights))
-    if target.exists() and recorded_sha256(target) is not None:
-        return target
+    if target.exists():
+        if recorded_sha256(target) is not None:
+            return target
+        if measured and file_sha256(target) == measured:  # a lost record (2 s to hash) need not cost a conversion
+            _record(target, measured)
+            return target
     say(f"writing {target.name}: {model.name}'s weights as {weights.upper()} for faster prompt reading (once)")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

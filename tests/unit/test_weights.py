@@ -83,6 +83,13 @@ def test_a_copy_with_another_hash_is_used_and_said(packaged, model, monkeypatch)
     assert weights.weights_file(model, packaged, "f16", said.append) == path and len(said) == 2  # recorded: quiet
 
 
+def test_a_copy_whose_record_is_lost_is_hashed_not_made_again(packaged, model, conversions):
+    path = weights.weights_file(model, packaged, "f16")
+    path.with_name(path.name + ".verified.json").unlink()
+    assert weights.weights_file(model, packaged, "f16") == path and len(conversions) == 1
+    assert path.with_name(path.name + ".verified.json").exists()
+
+
 def test_a_damaged_copy_is_made_again(packaged, model, conversions):
     path = weights.weights_file(model, packaged, "f16")
     path.write_bytes(b"GGUF damaged on disk")  # new size and mtime: the record no longer vouches for it
