@@ -10,9 +10,9 @@ cache kept between questions as `rag` keeps it. Per variant: the time to read th
 last token, p50 / p95, the prompt-reading rate, and how many replies differ from the first variant's (greedy
 decoding, so any difference is the variant's arithmetic).
 
-Without `--variant`, the packaged file as `rag` loads it is compared with threads 1, `n_batch` 128 and 2048,
-flash attention, and with the same weights written as Q8_0 and Q4_0 (llama.cpp's tinyBLAS prompt kernels cover
-those types and not the K-quants); the requantised copies are written to a temporary folder.
+Without `--variant`, the packaged file as `rag` loaded it before `weights` (no flash attention) is compared with
+threads 1, `n_batch` 128 and 2048, flash attention, rag's own Q8_0 and F16 copies (`rag.backends.weights`, made in
+the models folder if missing) and a whole-file Q4_0 conversion, written to a temporary folder.
 """
 
 from __future__ import annotations
@@ -72,12 +72,15 @@ def main() -> None:
     from rag.evals.gold import questions_of
     from rag.prompting import MAX_TOKENS, resolve_style
 
-    settings = load_settings({"model": args.model, "answer_style": args.answer_style})
+    # the packaged file, whatever `weights` says: the copies are variants below
+    settings = load_settings({"model": args.model, "answer_style": args.answer_style, "weights": "packaged"})
     assistant = build_assistant(settings, print)
     backend = assistant.backend
     packaged = Path(backend._llm.model_path)
     prompts = [assistant.prompt_for(q)[1] for q in questions_of(Path(args.gold))[: args.limit]]
     lengths = [sum(backend.count_tokens(m["content"]) for m in p) for p in prompts]
+    # the system prompt with no passages: it warms each model up and is cached, as in rag, without caching a test prompt
+    warm_up = assistant.prompt_for("Which company is this about?", with_passages=False)[1]
     max_tokens = settings.max_tokens or MAX_TOKENS[resolve_style(settings.answer_style, settings.model)]
     del assistant, backend  # free the product's copy of the model
 
@@ -86,21 +89,27 @@ def main() -> None:
     if args.variant:
         variants = [parse_variant(v) for v in args.variant]
     else:
-        variants = [("as rag loads it (Q4_K_M)", packaged, {}),
-                    ("threads 1", packaged, {"n_threads": 1}),
-                    ("n_batch 128", packaged, {"n_batch": 128, "n_ubatch": 128}),
-                    ("n_batch 2048", packaged, {"n_batch": 2048, "n_ubatch": 2048}),
+        from rag.backends.gguf import PACKAGED_MODELS
+        from rag.backends.weights import weights_file
+
+        model = PACKAGED_MODELS[settings.model.partition(":")[2] or "qwen2.5-coder-0.5b"]
+        copy = {w: weights_file(model, packaged, w, print) for w in ("q8_0", "f16")}
+        variants = [("packaged, as rag loaded it before", packaged, {"flash_attn": False}),
+                    ("threads 1", packaged, {"n_threads": 1, "flash_attn": False}),
+                    ("n_batch 128", packaged, {"n_batch": 128, "n_ubatch": 128, "flash_attn": False}),
+                    ("n_batch 2048", packaged, {"n_batch": 2048, "n_ubatch": 2048, "flash_attn": False}),
                     ("flash attention", packaged, {"flash_attn": True}),
-                    ("Q8_0 copy", requantize(packaged, scratch / "q8_0.gguf", "Q8_0"), {}),
-                    ("Q4_0 copy", requantize(packaged, scratch / "q4_0.gguf", "Q4_0"), {})]
+                    ("Q8_0 copy + flash attention", copy["q8_0"], {"flash_attn": True}),
+                    ("F16 copy + flash attention (the 0.5B's default)", copy["f16"], {"flash_attn": True}),
+                    ("Q4_0, whole file", requantize(packaged, scratch / "q4_0.gguf", "Q4_0"), {"flash_attn": False})]
     models = {}
     for name, file, kwargs in variants:
         options = {"n_ctx": settings.context_tokens, "n_threads": threads, "seed": 0, "verbose": False, **kwargs}
         models[name] = Llama(model_path=str(file), **options)
         size = file.stat().st_size / 2**20
         print(f"loaded {name}: {file.name} ({size:.0f} MiB), {kwargs or 'defaults'}", flush=True)
-    for llm in models.values():  # warm-up: page the weights in and leave the system prompt cached
-        for _ in llm.create_chat_completion(messages=prompts[0], temperature=0.0, max_tokens=4, stream=True):
+    for llm in models.values():  # page the weights in and leave the system prompt cached
+        for _ in llm.create_chat_completion(messages=warm_up, temperature=0.0, max_tokens=4, stream=True):
             pass
 
     rows: dict[str, list[tuple[float, float, str, int]]] = {name: [] for name in models}
