@@ -18,7 +18,6 @@ the models folder if missing) and a whole-file Q4_0 conversion, written to a tem
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import tempfile
 import time
@@ -26,15 +25,11 @@ from pathlib import Path
 
 
 def requantize(source: Path, target: Path, ftype: str) -> Path:
-    """`source` written as llama.cpp type `ftype` (e.g. "Q8_0") at `target`, unless it exists."""
-    import llama_cpp
+    """`source` written whole as llama.cpp type `ftype` (e.g. "Q4_0") at `target`, unless it exists."""
+    from rag.backends.weights import convert
 
     if not target.exists():
-        params = llama_cpp.llama_model_quantize_default_params()
-        params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
-        params.allow_requantize = True  # the packaged file is already Q4_K_M
-        if llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params)) != 0:
-            raise SystemExit(f"llama.cpp could not write {target}")
+        convert(source, target, ftype, None)
     return target
 
 

@@ -136,10 +136,7 @@ def _stamp(target: Path, sha256: str) -> dict:
 
 def _recorded(target: Path, sha256: str) -> bool:
     """Whether `target` was verified as `sha256` and has not changed since (same size and mtime)."""
-    try:
-        return json.loads(_record_path(target).read_text(encoding="utf-8")) == _stamp(target, sha256)
-    except (OSError, ValueError):
-        return False  # no record, or a damaged one: hash the file
+    return recorded_sha256(target) == sha256  # no record, or a damaged one: hash the file
 
 
 def recorded_sha256(target: Path) -> str | None:

@@ -61,7 +61,7 @@ def weights_file(model: PackagedModel, packaged: Path, weights: str,
     say(f"writing {target.name}: {model.name}'s weights as {weights.upper()} for faster prompt reading (once)")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        _convert(packaged, tmp, FORMATS[weights], model.kept_types)
+        convert(packaged, tmp, FORMATS[weights], model.kept_types)
         made = file_sha256(tmp)
         os.replace(tmp, target)
     except (OSError, ModelError) as exc:
@@ -76,15 +76,17 @@ def weights_file(model: PackagedModel, packaged: Path, weights: str,
     return target
 
 
-def _convert(source: Path, target: Path, ftype: str, kept_types: tuple[int, int]) -> None:
+def convert(source: Path, target: Path, ftype: str, kept_types: tuple[int, int] | None) -> None:
     """`source` re-encoded by llama.cpp with its weight matrices as `ftype`, its output and token-embedding tensors
-    in `kept_types` (ggml type numbers: their packaged types), written to `target` and synced."""
+    in `kept_types` (ggml type numbers: their packaged types; None: as llama.cpp chooses for `ftype`), written to
+    `target` and synced."""
     import llama_cpp
 
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
     params.allow_requantize = True  # the source is already quantised
-    params.output_tensor_type, params.token_embedding_type = kept_types
+    if kept_types is not None:
+        params.output_tensor_type, params.token_embedding_type = kept_types
     params.nthread = os.cpu_count() or 2
     # the quantiser logs every tensor to stderr; llama-cpp-python's own guard (what Llama(verbose=False) uses) hides it
     from llama_cpp._utils import suppress_stdout_stderr

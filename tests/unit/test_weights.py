@@ -10,7 +10,7 @@ import pytest
 from rag.backends import weights
 from rag.backends.gguf import PACKAGED_MODELS, PackagedModel
 from rag.config import load_settings
-from rag.errors import ModelError
+from rag.errors import InputError, ModelError
 
 COPY = b"GGUF re-encoded"
 
@@ -38,7 +38,7 @@ def conversions(monkeypatch):
         calls.append((source.name, ftype, kept_types))
         target.write_bytes(COPY)
 
-    monkeypatch.setattr(weights, "_convert", convert)
+    monkeypatch.setattr(weights, "convert", convert)
     return calls
 
 
@@ -73,7 +73,7 @@ def test_a_format_with_no_measured_hash_is_made_without_a_warning(packaged, mode
 
 
 def test_a_copy_with_another_hash_is_used_and_said(packaged, model, monkeypatch):
-    monkeypatch.setattr(weights, "_convert", lambda source, target, ftype, kept: target.write_bytes(b"GGUF other bytes"))
+    monkeypatch.setattr(weights, "convert", lambda source, target, ftype, kept: target.write_bytes(b"GGUF other bytes"))
     said = []
     path = weights.weights_file(model, packaged, "f16", said.append)
     assert path == packaged.with_name("fake.f16.gguf") and path.read_bytes() == b"GGUF other bytes"
@@ -102,7 +102,7 @@ def test_a_failed_conversion_leaves_nothing_and_falls_back(packaged, model, monk
         target.write_bytes(b"GGUF half")
         raise ModelError("llama.cpp could not convert fake.gguf to F16")
 
-    monkeypatch.setattr(weights, "_convert", fail)
+    monkeypatch.setattr(weights, "convert", fail)
     said = []
     assert weights.weights_file(model, packaged, "f16", said.append) == packaged
     assert said[-1] == (f"cannot write {packaged.with_name('fake.f16.gguf')} (llama.cpp could not convert fake.gguf "
@@ -133,5 +133,5 @@ def test_auto_gives_the_05b_its_f16_copy_and_the_15b_its_packaged_file():
 
 def test_an_unknown_weights_setting_is_refused(monkeypatch):
     monkeypatch.setenv("RAG_WEIGHTS", "int4")
-    with pytest.raises(Exception, match=r"bad setting \(weights: Input should be 'auto', 'f16', 'q8_0' or 'packaged'\)"):
+    with pytest.raises(InputError, match=r"bad setting \(weights: Input should be 'auto', 'f16', 'q8_0' or 'packaged'\)"):
         load_settings()
