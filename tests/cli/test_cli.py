@@ -149,3 +149,20 @@ def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
     assert (result.code, result.err) == (2, f"rag: error: no search results for week(s) 20990101 in {tmp_path}/search_results\n")
     result = rag("eval", "--limit", "0", cwd=tmp_path)
     assert result.code == 2 and "argument --limit: must be 1 or more" in result.err
+
+
+def test_status_names_the_weights_copy_each_packaged_model_loads(tmp_path, seed_index):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "qwen2.5-coder-0.5b-instruct-q4_k_m.f16.gguf").write_bytes(b"GGUF")  # made: it exists
+    shown = rag("status", "--index", str(seed_index), cwd=tmp_path, env={"RAG_MODELS_DIR": str(models)})
+    assert shown.code == 0
+    assert shown.out.splitlines()[-2:] == [
+        "model     local:qwen2.5-coder-0.5b: not assembled yet (assembled on first use); f16 copy made",
+        "model     local:qwen2.5-coder-1.5b: not assembled yet (assembled on first use)"]
+    q8 = json.loads(rag("status", "--json", "--index", str(seed_index), cwd=tmp_path,
+                        env={"RAG_MODELS_DIR": str(models), "RAG_WEIGHTS": "q8_0"}).out)
+    assert (q8["weights"], q8["weights_copies_made"]) == ("q8_0", {"qwen2.5-coder-0.5b": False,
+                                                                   "qwen2.5-coder-1.5b": False})
+    bad = rag("ask", "Who is the chairman of CATL?", "--weights", "int4", "--index", str(seed_index), cwd=tmp_path)
+    assert bad.code == 2 and "argument --weights: invalid choice: 'int4'" in bad.err and "Traceback" not in bad.err
