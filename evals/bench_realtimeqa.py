@@ -215,7 +215,7 @@ SETTING = {False: "search results only (the published setting)",
 
 
 def prepare_corpus(data: str | None, weeks: list[str] | None, with_gold_articles: bool,
-                   say: Callable[[str], None]) -> tuple[Path, list[str]]:
+                   say: Callable[[str], None], bench: str = "realtimeqa") -> tuple[Path, list[str]]:
     """Write the chosen weeks' search results as article files (once); returns the run's home folder and the weeks.
 
     The home folder is keyed by the weeks, so each choice of weeks keeps its own corpus and index."""
@@ -224,7 +224,7 @@ def prepare_corpus(data: str | None, weeks: list[str] | None, with_gold_articles
     from rag.evals.realtimeqa import data_layout, write_corpus
 
     if not data:
-        raise InputError("rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
+        raise InputError(f"rag bench {bench} needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
                          "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)")
     layout = data_layout(Path(data))  # either layout; neither is an error naming both
     available = [w.week for w in layout.weeks]

@@ -79,10 +79,9 @@ def build_index(
         remapped = fields != recorded_fields  # new field names: every dump is read again
         old_articles = previous.manifest.articles if previous else {}
         old_rows = _rows_by_article(previous) if previous else {}
-        old_vectors = previous.vectors() if previous else None  # reconstructed once, sliced per article
         chunker = Chunker(embedder.count_tokens, settings)
         chunks: list[Chunk] = []
-        vectors: list[np.ndarray | int] = []
+        vectors: list[list[int] | int] = []  # per article: its rows in the previous index, or how many to embed
         articles: dict[str, store.ArticleEntry] = {}
         added, updated, unchanged = [], [], []
         to_embed: list[Chunk] = []
@@ -95,7 +94,7 @@ def build_index(
                 kept, conflicts = date_chunks(kept)
                 entry = replace(entry, date_conflicts=conflicts)
             chunks.extend(kept)
-            vectors.append(old_vectors[rows])
+            vectors.append(rows)
             articles[article_id] = entry
 
         def embed(article: Article, entry: store.ArticleEntry) -> list[Chunk]:
@@ -162,14 +161,17 @@ def build_index(
                                               url=article.url))
             (updated if old else added).append(article.id)
         embedded = _embed(embedder, to_embed, say, progress)
-        matrix = _assemble(vectors, embedded, embedder.dim)
         removed = sorted(set(old_articles) - set(articles))
         manifest = store.Manifest(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             embedder=store.EmbedderInfo(embedder.model_id, embedder.dim, embedder.max_tokens),
             chunking=settings.to_dict(), sources=tuple(str(p) for p in sources), articles=articles,
             packages=_package_versions(), fields=fields, dates_version=DATES_VERSION)
-        store.save(index_dir, manifest, chunks, matrix)
+        if previous is not None and _same_index(previous.manifest, manifest):
+            notes.append("nothing changed: the index is as it was")
+        else:
+            matrix = _assemble(vectors, embedded, previous.vectors if previous else None, embedder.dim)
+            store.save(index_dir, manifest, chunks, matrix, trained=previous.faiss_index if previous else None)
     conflicted = tuple(sorted(k for k, e in articles.items() if e.date_conflicts))
     if conflicted:
         shown = ", ".join(conflicted[:5]) + (f" and {len(conflicted) - 5} more" if len(conflicted) > 5 else "")
@@ -192,6 +194,12 @@ def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSe
     if dict(previous.manifest.chunking) != settings.to_dict():
         return None, ["chunking settings changed; re-embedding everything"]
     return previous, []
+
+
+def _same_index(saved: store.Manifest, new: store.Manifest) -> bool:
+    """Whether a build would write what is saved already (its time and checksums aside): then it writes nothing,
+    so re-syncing an unchanged corpus of any size costs the reading and hashing of its files only."""
+    return replace(saved, created=new.created, faiss_index="", checksums={}) == new
 
 
 def _merge_sources(recorded: list[Path], given: list[Path]) -> list[Path]:
@@ -235,12 +243,17 @@ def _embed(embedder: Embedder, chunks: list[Chunk], say: Callable[[str], None], 
     return out
 
 
-def _assemble(blocks: list[np.ndarray | int], embedded: np.ndarray, dim: int) -> np.ndarray:
-    """Stack reused vectors with fresh ones; an int block means "the next n embedded rows"."""
+def _assemble(blocks: list[list[int] | int], embedded: np.ndarray, previous: Callable[[], np.ndarray] | None,
+              dim: int) -> np.ndarray:
+    """Stack reused vectors with fresh ones: a list block is rows of the previous index (read back once, when
+    there is one), an int block means "the next n embedded rows"."""
+    old = previous() if previous is not None and any(isinstance(b, list) for b in blocks) else None
     offset = 0
     filled = []
     for block in blocks:
         if isinstance(block, int):
-            block, offset = embedded[offset : offset + block], offset + block
-        filled.append(block)
+            filled.append(embedded[offset : offset + block])
+            offset += block
+        else:
+            filled.append(old[block])
     return np.vstack(filled) if filled else np.zeros((0, dim), dtype=np.float32)

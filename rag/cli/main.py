@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{flag.replace('_', '-')}", type=float, metavar="X", help="exit 1 when missed")
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("bench", parents=[common], help="benchmarks: realtimeqa (answer quality), speed")
-    p.add_argument("benchmark", choices=["realtimeqa", "speed"])
+    p = sub.add_parser("bench", parents=[common], help="benchmarks: realtimeqa (answer quality), speed, scale (FAISS "
+                       "index types as the corpus grows)")
+    p.add_argument("benchmark", choices=["realtimeqa", "speed", "scale"])
     p.add_argument("--corpus", help="speed: a folder of articles, or `realtimeqa` for its search results "
                    "(default: seeds/)")
     p.add_argument("--questions", help="speed: JSONL with a question per line (default: evals/gold.jsonl for "
@@ -130,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for rag's index (auto: int8 ONNX for large corpora on VNNI CPUs)")
     _model_flags(p)
+    p.add_argument("--sizes", type=_positive, nargs="+", metavar="N", default=[200_000, 500_000, 1_000_000, 2_000_000],
+                   help="scale: corpus sizes in passages (real RealTime QA vectors, then noisy copies of them)")
+    p.add_argument("--kinds", nargs="+", choices=["flat", "hnsw", "ivfpq"], default=["flat", "hnsw", "ivfpq"],
+                   help="scale: index types to build at each size")
+    p.add_argument("--resync", type=_positive, nargs="+", metavar="N",
+                   help="scale: instead, time `rag index` on JSONL dumps of N one-passage articles in all (files of "
+                        "10,000 rows): the first build, an unchanged re-sync, one article added; vectors come from a "
+                        "hash of each text instead of the model")
     p.add_argument("--out", help="run folder")
     p.set_defaults(run=cmd_bench)
 

@@ -58,28 +58,22 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_bench(args, settings: Settings) -> int:
-    """`rag bench realtimeqa` (answer quality on the benchmark) or `rag bench speed`."""
+    """`rag bench realtimeqa` (answer quality on the benchmark), `rag bench speed` or `rag bench scale`."""
     if args.benchmark == "speed":
         return _bench_speed(args, settings)
-    from rag.embedders import open_embedder, resolve
-    from rag.embedders.minilm import MINILM_ID
+    if args.benchmark == "scale":
+        return _bench_scale(args, settings)
     from rag.evals.bench_realtimeqa import SETTING, choice_method, prepare_corpus, published_table, run_bench
     from rag.evals.command import run_meta
     from rag.evals.realtimeqa import baselines_for, data_layout, load_questions, question_files
     from rag.evals.runs import run_folder
     from rag.hashing import file_sha256
-    from rag.index.build import build_index
-    from rag.index.sources import text_bytes
 
     home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say)
     data = Path(args.data)
     questions = load_questions(data, weeks, args.mode)[: args.limit]
     baselines = baselines_for(data, weeks, questions, args.mode)  # of exactly these questions, read before any model
-    model_id = resolve(settings.embedder, text_bytes([home / "corpus"]))
-    index_dir = home / ("index" if model_id == MINILM_ID else "index-int8")  # one index per embedder, both kept
-    say(f"indexing into {index_dir}")
-    report_build(build_index(index_dir, [home / "corpus"], open_embedder(model_id, settings.models_dir, say), say=say,
-                             progress=True), say)
+    index_dir, _ = _realtimeqa_index(home, settings)
     settings = settings.model_copy(update={"index": index_dir})
     assistant = build_assistant(settings, say)
     out = run_folder(args.out, Path("var/bench/runs"), f"realtimeqa-{args.mode}")
@@ -111,6 +105,67 @@ def cmd_bench(args, settings: Settings) -> int:
     return 0
 
 
+def _realtimeqa_index(home: Path, settings: Settings):
+    """Index (or re-sync) the benchmark's corpus in its own folder, one index per embedder; returns it and the
+    embedder."""
+    from rag.embedders import open_embedder, resolve
+    from rag.embedders.minilm import MINILM_ID
+    from rag.index.build import build_index
+    from rag.index.sources import text_bytes
+
+    model_id = resolve(settings.embedder, text_bytes([home / "corpus"]))
+    index_dir = home / ("index" if model_id == MINILM_ID else "index-int8")  # one index per embedder, both kept
+    embedder = open_embedder(model_id, settings.models_dir, say)
+    say(f"indexing into {index_dir}")
+    report_build(build_index(index_dir, [home / "corpus"], embedder, say=say, progress=True), say)
+    return index_dir, embedder
+
+
+def _bench_scale(args, settings: Settings) -> int:
+    """FAISS index types at growing sizes over the benchmark's real vectors, or (`--resync`) `rag index` re-syncs."""
+    import json
+
+    import faiss
+    import numpy as np
+
+    from rag import store
+    from rag.evals.bench_realtimeqa import prepare_corpus
+    from rag.evals.bench_scale import HEADER, as_dicts, line, run
+    from rag.evals.realtimeqa import load_questions
+    from rag.evals.runs import run_folder
+
+    home, weeks = prepare_corpus(args.data, args.weeks, False, say, bench="scale")
+    index_dir, embedder = _realtimeqa_index(home, settings)
+    out = run_folder(args.out, Path("var/bench/runs"), "scale")
+    if args.resync:
+        from rag.evals.bench_scale import RESYNC_HEADER, resync, resync_line
+
+        texts = [c.text for c in store.load(index_dir).chunks]
+        print(f"rag bench scale --resync: JSONL dumps of one-passage articles, 10,000 rows a file (RealTime QA passages, "
+              f"cycled), indexed by `rag index`'s own build; {os.cpu_count()} CPU cores")
+        print(RESYNC_HEADER)
+        rows = []
+        for n in sorted(args.resync):
+            rows.append(resync(texts, n, out / "resync", say))
+            print(resync_line(rows[-1]), flush=True)
+        (out / "report.json").write_text(json.dumps({"resync": as_dicts(rows)}, indent=2))
+        say(f"wrote {out}/report.json")
+        return 0
+    base = store.load(index_dir).vectors()
+    questions = load_questions(Path(args.data), weeks, "gen")[: args.limit]
+    queries = np.vstack([embedder.embed_query(q.question) for q in questions]).astype(np.float32)
+    print(f"rag bench scale: {len(base)} real passages of {index_dir} ({embedder.model_id}), then noisy copies; "
+          f"{len(queries)} real questions one at a time, top 10; faiss {faiss.__version__}, "
+          f"{faiss.omp_get_max_threads()} threads, {os.cpu_count()} CPU cores")
+    print(HEADER)
+    rows = run(base, queries, sorted(args.sizes), args.kinds, out / "work", on_row=lambda r: print(line(r), flush=True))
+    (out / "report.json").write_text(json.dumps({"base_vectors": len(base), "index": str(index_dir),
+                                                 "embedder": embedder.model_id, "queries": len(queries),
+                                                 "faiss": faiss.__version__, "rows": as_dicts(rows)}, indent=2))
+    say(f"wrote {out}/report.json")
+    return 0
+
+
 def _bench_speed(args, settings: Settings) -> int:
     from rag.evals.bench_speed import SPEED_QUESTIONS, run, speed_questions, table
     from rag.evals.runs import run_folder
@@ -121,7 +176,7 @@ def _bench_speed(args, settings: Settings) -> int:
         from rag.evals.gold import questions_of
         from rag.evals.realtimeqa import load_questions
 
-        home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say)
+        home, weeks = prepare_corpus(args.data, args.weeks, args.with_gold_articles, say, bench="speed")
         corpus = home / "corpus"
         questions = (questions_of(questions_file) if questions_file
                      else [q.question for q in load_questions(Path(args.data), weeks, "gen")])

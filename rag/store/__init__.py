@@ -7,6 +7,7 @@ from rag.store.files import (
     CHUNKS,
     CURRENT,
     MANIFEST,
+    RAW,
     SOURCES,
     VECTORS,
     Store,
@@ -21,6 +22,6 @@ from rag.store.files import (
 from rag.store.lock import index_lock
 from rag.store.manifest import FORMAT_VERSION, ArticleEntry, EmbedderInfo, Manifest
 
-__all__ = ["CHUNKS", "CURRENT", "FORMAT_VERSION", "MANIFEST", "SOURCES", "VECTORS", "ArticleEntry", "EmbedderInfo",
+__all__ = ["CHUNKS", "CURRENT", "FORMAT_VERSION", "MANIFEST", "RAW", "SOURCES", "VECTORS", "ArticleEntry", "EmbedderInfo",
            "Manifest", "Store", "embedder_id", "exists", "index_lock", "load", "rebuild_hint", "recorded_sources",
            "save", "writer"]

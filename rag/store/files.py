@@ -5,8 +5,9 @@ Layout of an index folder:
     gen-000007/manifest.json      self-description (format, embedder, chunking, sources,
                                   articles with content hashes, package versions, checksums)
     gen-000007/chunks.jsonl       one chunk per line, in vector order
-    gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors (flat, or
-                                  HNSW for large corpora: rag.store.vector_index)
+    gen-000007/vectors.faiss      FAISS inner-product index over normalised vectors (flat, HNSW
+                                  or, for the largest corpora, IVF-PQ codes: rag.store.vector_index)
+    gen-000007/vectors.npy        only beside IVF-PQ: the exact float32 vectors, memory-mapped
     sources.json                  the article folders again, so `rag index --rebuild` still
                                   knows them when a manifest is damaged
     .lock                         held by `rag index` while it writes (rag.store.lock)
@@ -36,6 +37,8 @@ from rag.types import Chunk
 
 MANIFEST, CHUNKS, VECTORS, CURRENT = "manifest.json", "chunks.jsonl", "vectors.faiss", "current"
 SOURCES = "sources.json"
+RAW = "vectors.npy"  # exact vectors beside a compressed index
+EXACT_WITHIN = 50_000  # rows: a window of at most this many is searched exactly, not through the compressed index
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -45,15 +48,20 @@ def rebuild_hint(index_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class Store:
-    """A loaded index: manifest, chunks and their vectors (row i belongs to chunks[i])."""
+    """A loaded index: manifest, chunks and their vectors (row i belongs to chunks[i]).
+
+    `raw` holds the exact vectors, memory-mapped, when the FAISS index keeps only compressed codes."""
 
     path: Path
     manifest: Manifest
     chunks: tuple[Chunk, ...]
     faiss_index: object
+    raw: np.ndarray | None = None
 
     def vectors(self, rows: list[int] | None = None) -> np.ndarray:
         """The stored vectors of `rows` (all rows when None), one per row, in that order."""
+        if self.raw is not None:
+            return np.array(self.raw if rows is None else self.raw[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
         if rows is None:
             n = self.faiss_index.ntotal
             return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest.embedder.dim), np.float32)
@@ -69,14 +77,33 @@ class Store:
         k = min(k, self.faiss_index.ntotal if allowed is None else len(allowed))
         if k <= 0:
             return []
+        query = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        if self.raw is not None:
+            return self._search_compressed(query, k, allowed)
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             hnsw = getattr(self.faiss_index, "hnsw", None)
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch) if hnsw is not None \
                 else faiss.SearchParameters(sel=selector)
-        scores, rows = self.faiss_index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
+        scores, rows = self.faiss_index.search(query, k, params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def _search_compressed(self, query: np.ndarray, k: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+        """Candidates from the codes, scored exactly from the vectors file; a small window is searched exactly."""
+        import faiss
+
+        if allowed is not None and len(allowed) <= EXACT_WITHIN:
+            candidates = np.asarray(allowed, dtype=np.int64)
+        else:
+            params = faiss.SearchParametersIVF(nprobe=self.faiss_index.nprobe)
+            if allowed is not None:
+                params.sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            _, found = self.faiss_index.search(query, max(k, vector_index.RERANK), params=params)
+            candidates = np.sort(found[0][found[0] >= 0])  # file order: fewer, more sequential page reads
+        scores = np.asarray(self.raw[candidates], dtype=np.float32) @ query[0]
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(candidates[i]), float(scores[i])) for i in best]
 
 
 def exists(index_dir: Path) -> bool:
@@ -143,22 +170,25 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) ->
             raise IndexCorruptError(
                 f"index at {index_dir} has format {version!r}, this rag reads {FORMAT_VERSION}: rebuild it with `{hint}`")
         manifest = Manifest.from_dict(raw)
-        for name in (CHUNKS, VECTORS):
+        compressed = vector_index.is_compressed(manifest.faiss_index)
+        for name in (CHUNKS, VECTORS, RAW) if compressed else (CHUNKS, VECTORS):
             if file_sha256(gen / name) != manifest.checksums.get(name):
                 raise IndexCorruptError(f"index at {index_dir} is corrupt ({name} fails its checksum): rebuild it with `{hint}`")
         with (gen / CHUNKS).open(encoding="utf-8") as f:
             chunks = tuple(Chunk(**json.loads(line)) for line in f)
         index = faiss.read_index(str(gen / VECTORS))
+        exact = np.load(gen / RAW, mmap_mode="r", allow_pickle=False) if compressed else None
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"index at {index_dir} cannot be read ({type(exc).__name__}): rebuild it with `{hint}`") from exc
-    if index.ntotal != len(chunks) or index.d != manifest.embedder.dim:
+    if index.ntotal != len(chunks) or index.d != manifest.embedder.dim or (
+            exact is not None and (exact.shape != (len(chunks), index.d) or exact.dtype != np.float32)):
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (vectors and chunks differ): rebuild it with `{hint}`")
     if expect_embedder and manifest.embedder.id != expect_embedder:
         raise IndexCorruptError(
             f"index at {index_dir} was built with {manifest.embedder.id}, not {expect_embedder}: rebuild it with `{hint}`")
-    return Store(index_dir, manifest, chunks, index)
+    return Store(index_dir, manifest, chunks, index, exact)
 
 
 @contextlib.contextmanager
@@ -169,11 +199,12 @@ def writer(index_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
         yield
 
 
-def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray) -> Path:
+def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray, trained=None) -> Path:
     """Write a new generation, atomically point `current` at it, then remove the generation it replaced;
     returns the new generation's folder.
 
     Callers are inside `writer(index_dir)`: one writer at a time, starting from a clean folder.
+    `trained` is the previous FAISS index: a compressed one that still fits is refilled, not retrained.
     """
     import faiss
 
@@ -183,17 +214,21 @@ def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.n
     tmp = index_dir / f".{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    vectors_index = vector_index.build(vectors, manifest.embedder.dim)
+    vectors_index = vector_index.build(vectors, manifest.embedder.dim, trained=trained)
     faiss.write_index(vectors_index, str(tmp / VECTORS))
+    files = [CHUNKS, VECTORS]
+    if vector_index.is_compressed(vectors_index):
+        np.save(tmp / RAW, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        files.append(RAW)
     with (tmp / CHUNKS).open("w", encoding="utf-8") as f:
         for chunk in chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     manifest = manifest.sealed(vector_index.type_name(vectors_index),
-                               {name: file_sha256(tmp / name) for name in (CHUNKS, VECTORS)})
+                               {name: file_sha256(tmp / name) for name in files})
     _write_synced(tmp / MANIFEST, json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False))
-    for name in (CHUNKS, VECTORS):
+    for name in files:
         _fsync(tmp / name)
-    _fsync(tmp)  # the folder's entries for its three files
+    _fsync(tmp)  # the folder's entries for its files
     os.rename(tmp, index_dir / generation)
     # before the switch, so a folder being added is never forgotten (a rebuild may include it early)
     _replace_synced(index_dir / SOURCES, json.dumps({"sources": list(manifest.sources)}, indent=2, ensure_ascii=False))

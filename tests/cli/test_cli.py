@@ -135,6 +135,9 @@ def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
         (["bench", "realtimeqa"],
          "rag: error: rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
          "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),
+        (["bench", "scale"],
+         "rag: error: rag bench scale needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
+         "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),
         (["bench", "realtimeqa", "--data", str(tmp_path)],
          f"rag: error: no RealTime QA weeks in {tmp_path}: looked for search_results/<week>_gcs.jsonl.gz beside "
          "questions_qa.jsonl (the development split's layout), and for past/<year>/<week>_gcs.jsonl beside "

@@ -1,5 +1,7 @@
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import store
@@ -43,6 +45,51 @@ def test_reindexing_embeds_only_new_and_changed_articles(tmp_path, seeds_copy):
     new_chunks = [c for c in loaded.chunks if c.article_id in {"new_article", "003_f3c21960676e82a2"}]
     assert sorted(embedder.embedded) == sorted(c.text for c in new_chunks)  # embedded longest first
     assert "004_93dc4c72c663ac72" not in {c.article_id for c in loaded.chunks}
+
+
+def test_an_unchanged_re_sync_writes_no_new_generation(tmp_path, seeds_copy):
+    embedder = HashEmbedder()
+    build(tmp_path / "ix", [seeds_copy], embedder)
+    generation = (tmp_path / "ix" / "current").resolve()
+    again = build(tmp_path / "ix", [], embedder)
+    assert again.notes == ("nothing changed: the index is as it was",)
+    assert (tmp_path / "ix" / "current").resolve() == generation
+    write(seeds_copy, "zz.txt", "Unrelated note about gardening tomatoes.")
+    third = build(tmp_path / "ix", [], embedder)
+    assert (third.added, third.notes) == (("zz",), ())
+    assert (tmp_path / "ix" / "current").resolve() != generation
+
+
+def test_a_compressed_index_is_refilled_without_training_when_an_article_is_added(tmp_path, seeds_copy, monkeypatch):
+    from rag.store import vector_index
+
+    monkeypatch.setattr(vector_index, "COMPRESSED_FROM", 1)
+    trainings = []
+    real_train = vector_index.build_ivfpq
+
+    def counting(vectors, trained=None):
+        trainings.append(trained is None or not vector_index.reusable(trained, *vectors.shape))
+        return real_train(vectors, trained)
+
+    monkeypatch.setattr(vector_index, "build_ivfpq", counting)
+    embedder = HashEmbedder()
+    rows = [json.dumps({"id": f"n{i}", "title": f"Note {i}", "text": f"Note {i} about item {i * 7} and {i % 13}."})
+            for i in range(300)]
+    write(seeds_copy, "notes.jsonl", "\n".join(rows) + "\n")  # PQ's codebooks train on 256 passages or more
+    build(tmp_path / "ix", [seeds_copy], embedder)
+    first = store.load(tmp_path / "ix")
+    write(seeds_copy, "zz.txt", "Unrelated note about gardening tomatoes.")
+    build(tmp_path / "ix", [], embedder)
+    loaded = store.load(tmp_path / "ix")
+    assert (loaded.manifest.faiss_index, trainings) == ("IndexIVFPQ", [True, False])
+    np.testing.assert_array_equal(loaded.faiss_index.quantizer.reconstruct_n(0, loaded.faiss_index.nlist),
+                                  first.faiss_index.quantizer.reconstruct_n(0, first.faiss_index.nlist))
+    kept = {c.id: v for c, v in zip(first.chunks, first.vectors(), strict=True)}
+    for chunk, vector in zip(loaded.chunks, loaded.vectors(), strict=True):
+        if chunk.article_id != "zz":
+            np.testing.assert_array_equal(vector, kept[chunk.id])  # carried over exactly, from the vectors file
+    row = next(r for r, c in enumerate(loaded.chunks) if c.article_id == "zz")
+    assert loaded.search(embedder.embed_query(loaded.chunks[row].text), 1)[0][0] == row
 
 
 def test_reused_vectors_still_find_their_chunks(tmp_path, seeds_copy):

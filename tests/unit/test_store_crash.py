@@ -51,7 +51,7 @@ class Recorder:
     TARGETS: ClassVar = [
         (os, "rename"), (os, "replace"), (os, "fsync"), (os, "open"), (shutil, "rmtree"), (faiss, "write_index"),
         (pathlib.Path, "mkdir"), (pathlib.Path, "open"), (pathlib.Path, "unlink"), (pathlib.Path, "symlink_to"),
-        (pathlib.Path, "write_text"), (pathlib.Path, "rename"), (pathlib.Path, "replace"),
+        (pathlib.Path, "write_text"), (pathlib.Path, "rename"), (pathlib.Path, "replace"), (np, "save"),
     ]
 
     def __init__(self, monkeypatch, root: pathlib.Path, crash_at: int | None = None):
@@ -94,12 +94,12 @@ def entries(index_dir) -> set[str]:
     return {p.name for p in index_dir.iterdir()}
 
 
-def save_ops(tmp_path, monkeypatch) -> list[str]:
-    """The filesystem operations of saving NEW over OLD, in order."""
+def save_ops(tmp_path, monkeypatch, old=OLD, new=NEW) -> list[str]:
+    """The filesystem operations of saving `new` over `old`, in order."""
     index_dir = tmp_path / "dry"
-    store.save(index_dir, *OLD)
+    store.save(index_dir, *old)
     recorder = Recorder(monkeypatch, tmp_path.resolve())
-    store.save(index_dir, *NEW)
+    store.save(index_dir, *new)
     monkeypatch.undo()
     return recorder.ops
 
@@ -112,22 +112,42 @@ def test_save_replaces_current_once_with_a_link_made_aside(tmp_path, monkeypatch
 
 
 def test_a_crash_at_every_step_of_save_leaves_the_old_or_the_new_index(tmp_path, monkeypatch):
-    ops = save_ops(tmp_path, monkeypatch)
+    crash_everywhere(tmp_path, monkeypatch, OLD, NEW)
+
+
+def test_a_crash_at_every_step_of_a_compressed_save_leaves_the_old_or_the_new_index(tmp_path, monkeypatch):
+    compressed = version("new", 300)  # enough rows to train PQ's codebooks
+    ops = crash_everywhere(tmp_path, monkeypatch, OLD, compressed, compressed_from=300)
+    assert [op for op in ops if op.startswith("save ")] == [f"save dry/.gen-000002.tmp/{store.RAW}"]
+
+
+def crash_everywhere(tmp_path, monkeypatch, old, new, compressed_from: int | None = None) -> list[str]:
+    """Crash before each filesystem call of saving `new` over `old`: the old or the new index loads, whole.
+    Returns the calls."""
+    from rag.store import vector_index
+
+    def compress() -> None:
+        if compressed_from is not None:
+            monkeypatch.setattr(vector_index, "COMPRESSED_FROM", compressed_from)
+
+    compress()
+    ops = save_ops(tmp_path, monkeypatch, old, new)
     commit = next(i for i, op in enumerate(ops) if op.startswith("replace") and op.endswith(f" dry/{store.CURRENT}"))
     print(f"save makes {len(ops)} filesystem calls; `current` is replaced by call {commit}:", *ops, sep="\n  ")
     for k in range(len(ops) + 1):
         index_dir = tmp_path / f"crash-{k}"
-        store.save(index_dir, *OLD)
+        store.save(index_dir, *old)
+        compress()
         Recorder(monkeypatch, tmp_path.resolve(), crash_at=k)
         if k < len(ops):
             with pytest.raises(Crash):
-                store.save(index_dir, *NEW)
+                store.save(index_dir, *new)
         else:
-            store.save(index_dir, *NEW)
+            store.save(index_dir, *new)
         monkeypatch.undo()
 
         loaded = check_consistent(index_dir)
-        expected = NEW if k > commit else OLD
+        expected = new if k > commit else old
         assert loaded.chunks == tuple(expected[1]), f"crash before call {k} ({ops[k] if k < len(ops) else 'none'})"
         np.testing.assert_array_equal(loaded.vectors(), expected[2])
         assert recorded_sources(index_dir) == [pathlib.Path(p) for p in expected[0].sources]
@@ -137,6 +157,7 @@ def test_a_crash_at_every_step_of_save_leaves_the_old_or_the_new_index(tmp_path,
             written = store.save(index_dir, *NEXT)
         assert check_consistent(index_dir).chunks == tuple(NEXT[1])
         assert entries(index_dir) == {".lock", store.CURRENT, written.name, store.SOURCES}, f"crash before call {k}"
+    return ops
 
 
 def test_every_file_and_folder_is_synced_before_the_switch_and_the_switch_after(tmp_path, monkeypatch):
