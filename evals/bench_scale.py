@@ -157,15 +157,31 @@ def run(base: np.ndarray, queries: np.ndarray, sizes: Sequence[int], kinds: Sequ
     return rows
 
 
-HEADER = (f"{'vectors':>9} {'index':<14} {'build s':>8} {'build peak MiB':>15} {'in RAM MiB':>11} "
-          f"{'disk MiB':>9} {'load s':>7} {'p50 ms':>7} {'p95 ms':>7} {'cold 1st ms':>12} {'recall@10':>10}")
+# (title, width, format, field) of each printed column
+COLUMNS = (("vectors", 9, "d", "vectors"), ("index", -14, "s", "faiss_index"), ("build s", 8, ".1f", "build_s"),
+           ("build peak MiB", 15, ".0f", "build_peak_mib"), ("in RAM MiB", 11, ".1f", "index_mib"),
+           ("disk MiB", 9, ".0f", "disk_mib"), ("load s", 7, ".2f", "load_s"), ("p50 ms", 7, ".2f", "query_p50_ms"),
+           ("p95 ms", 7, ".2f", "query_p95_ms"), ("cold 1st ms", 12, ".2f", "cold_first_ms"),
+           ("recall@10", 10, ".3f", "recall_at_10"))
+RESYNC_COLUMNS = (("articles", 9, "d", "articles"), ("index", -14, "s", "faiss_index"),
+                  ("embedded", 9, "d", "first_build_embedded"), ("first build s", 14, ".1f", "first_build_s"),
+                  ("unchanged s", 12, ".1f", "unchanged_s"), ("embedded", 9, "d", "unchanged_embedded"),
+                  ("one added s", 12, ".1f", "one_added_s"), ("embedded", 9, "d", "one_added_embedded"),
+                  ("manifest MiB", 13, ".1f", "manifest_mib"))
 
 
-def line(row: ScaleRow) -> str:
+def _align(width: int) -> str:
+    return f"<{-width}" if width < 0 else f">{width}"
+
+
+def header(columns=COLUMNS) -> str:
+    """The printed table's header line."""
+    return " ".join(f"{title:{_align(width)}}" for title, width, _, _ in columns)
+
+
+def line(row: ScaleRow | ResyncRow, columns=COLUMNS) -> str:
     """One printed row of the table."""
-    return (f"{row.vectors:>9} {row.faiss_index:<14} {row.build_s:>8.1f} {row.build_peak_mib:>15.0f} "
-            f"{row.index_mib:>11.1f} {row.disk_mib:>9.0f} {row.load_s:>7.2f} {row.query_p50_ms:>7.2f} "
-            f"{row.query_p95_ms:>7.2f} {row.cold_first_ms:>12.2f} {row.recall_at_10:>10.3f}")
+    return " ".join(f"{getattr(row, name):{_align(width)}{fmt}}" for _, width, fmt, name in columns)
 
 
 def as_dicts(rows: Sequence[ScaleRow | ResyncRow]) -> list[dict]:
@@ -249,14 +265,3 @@ def resync(texts: Sequence[str], n: int, work: Path, say: Callable[[str], None] 
                     round((index_dir / "current" / "manifest.json").stat().st_size / 2**20, 1))
     shutil.rmtree(work, ignore_errors=True)
     return row
-
-
-RESYNC_HEADER = (f"{'articles':>9} {'index':<14} {'embedded':>9} {'first build s':>14} {'unchanged s':>12} {'embedded':>9} "
-                 f"{'one added s':>12} {'embedded':>9} {'manifest MiB':>13}")
-
-
-def resync_line(row: ResyncRow) -> str:
-    """One printed row of the re-sync table."""
-    return (f"{row.articles:>9} {row.faiss_index:<14} {row.first_build_embedded:>9} {row.first_build_s:>14.1f} "
-            f"{row.unchanged_s:>12.1f} "
-            f"{row.unchanged_embedded:>9} {row.one_added_s:>12.1f} {row.one_added_embedded:>9} {row.manifest_mib:>13.1f}")

@@ -130,7 +130,7 @@ def _bench_scale(args, settings: Settings) -> int:
 
     from rag import store
     from rag.evals.bench_realtimeqa import prepare_corpus
-    from rag.evals.bench_scale import HEADER, as_dicts, line, run
+    from rag.evals.bench_scale import RESYNC_COLUMNS, as_dicts, header, line, run
     from rag.evals.realtimeqa import load_questions
     from rag.evals.runs import run_folder
 
@@ -138,16 +138,16 @@ def _bench_scale(args, settings: Settings) -> int:
     index_dir, embedder = _realtimeqa_index(home, settings)
     out = run_folder(args.out, Path("var/bench/runs"), "scale")
     if args.resync:
-        from rag.evals.bench_scale import RESYNC_HEADER, resync, resync_line
+        from rag.evals.bench_scale import resync
 
         texts = [c.text for c in store.load(index_dir).chunks]
         print(f"rag bench scale --resync: JSONL dumps of one-passage articles, 10,000 rows a file (RealTime QA passages, "
               f"cycled), indexed by `rag index`'s own build; {os.cpu_count()} CPU cores")
-        print(RESYNC_HEADER)
+        print(header(RESYNC_COLUMNS))
         rows = []
         for n in sorted(args.resync):
             rows.append(resync(texts, n, out / "resync", say))
-            print(resync_line(rows[-1]), flush=True)
+            print(line(rows[-1], RESYNC_COLUMNS), flush=True)
         (out / "report.json").write_text(json.dumps({"resync": as_dicts(rows)}, indent=2))
         say(f"wrote {out}/report.json")
         return 0
@@ -157,7 +157,7 @@ def _bench_scale(args, settings: Settings) -> int:
     print(f"rag bench scale: {len(base)} real passages of {index_dir} ({embedder.model_id}), then noisy copies; "
           f"{len(queries)} real questions one at a time, top 10; faiss {faiss.__version__}, "
           f"{faiss.omp_get_max_threads()} threads, {os.cpu_count()} CPU cores")
-    print(HEADER)
+    print(header())
     rows = run(base, queries, sorted(args.sizes), args.kinds, out / "work", on_row=lambda r: print(line(r), flush=True))
     (out / "report.json").write_text(json.dumps({"base_vectors": len(base), "index": str(index_dir),
                                                  "embedder": embedder.model_id, "queries": len(queries),
