@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,33 @@ def test_an_upload_in_the_ui_keeps_the_hybrid_retriever(retriever, tmp_path):
     assert [a.article_id for a in report.accepted] == ["zorblat"]
     assert isinstance(services.assistant.retriever.inner, HybridRetriever)
     assert services.assistant.retriever.retrieve("Quarkmobile", 1)[0].chunk.article_id == "zorblat"
+
+
+def test_a_compressed_index_retrieves_what_the_exact_one_does(tmp_path, seeds_copy, monkeypatch):
+    import json
+
+    from rag import store
+    from rag.index.build import build_index
+    from rag.index.chunking import ChunkingSettings
+    from rag.retrieval import DenseRetriever
+    from rag.store import vector_index
+    from tests.fakes import HashEmbedder
+
+    rows = [json.dumps({"id": f"n{i}", "title": f"Note {i}", "text": f"Note {i} on lot {i * 7} in bay {i % 13}."})
+            for i in range(300)]  # with the seeds, enough passages to train PQ's codebooks
+    (seeds_copy / "notes.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    embedder, chunking = HashEmbedder(), ChunkingSettings(max_tokens=60, target_tokens=40, overlap_tokens=8)
+    build_index(tmp_path / "flat", [seeds_copy], embedder, chunking)
+    monkeypatch.setattr(vector_index, "COMPRESSED_FROM", 1)
+    build_index(tmp_path / "ivf", [seeds_copy], embedder, chunking)
+    exact, compressed = (DenseRetriever(store.load(tmp_path / name), embedder) for name in ("flat", "ivf"))
+    assert (exact.store.manifest.faiss_index, compressed.store.manifest.faiss_index) == ("IndexFlatIP", "IndexIVFPQ")
+    pairs = ((exact, compressed), (HybridRetriever(exact.store, embedder), HybridRetriever(compressed.store, embedder)))
+    queries = ("Lingang", "Which analyst called approval a game changer?", "Who did Musk meet in Beijing?",
+               "Tesla data security checks")
+    for (want, got), query in itertools.product(pairs, queries):
+        expected, found = want.retrieve(query, 4), got.retrieve(query, 4)
+        assert [p.score for p in found] == pytest.approx([p.score for p in expected], abs=1e-6)  # exact scores
+        # the same passages, except among those tied with the last score (bags of words tie often)
+        last = expected[-1].score + 1e-6
+        assert [p.chunk.id for p in found if p.score > last] == [p.chunk.id for p in expected if p.score > last]
