@@ -55,6 +55,7 @@ def cmd_status(args, settings: Settings) -> int:
     from rag import store
     from rag.backends.gguf import PACKAGED_MODELS
     from rag.backends.weights import copy_name, resolve
+    from rag.store.vector_index import is_compressed
 
     manifest = store.load(settings.index).manifest
     models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}
@@ -68,7 +69,8 @@ def cmd_status(args, settings: Settings) -> int:
         return 0
     print(f"index     {settings.index} (built {manifest.created})")
     print(f"embedder  {manifest.embedder.id} ({manifest.embedder.dim}-d, {manifest.metric})")
-    print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}")
+    exact_beside = ", exact vectors memory-mapped from vectors.npy" if is_compressed(manifest.faiss_index) else ""
+    print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}{exact_beside}")
     print(f"sources   {', '.join(manifest.sources)}")
     print(f"articles  {len(manifest.articles)}")
     for article_id, a in sorted(manifest.articles.items()):

@@ -122,6 +122,25 @@ def test_status_lists_the_articles(tmp_path, seed_index):
     assert "vectors   51 passages, FAISS IndexFlatIP\n" in result.out
 
 
+def test_status_says_where_a_compressed_index_keeps_its_exact_vectors(tmp_path, monkeypatch):
+    import numpy as np
+
+    from rag import store
+    from rag.store import vector_index
+    from rag.types import Chunk
+
+    monkeypatch.setattr(vector_index, "COMPRESSED_FROM", 300)  # in this process only: the index is written here
+    vectors = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(f"a:{i}", "a", i, f"text {i}", 0, 6, "A") for i in range(300)]
+    manifest = store.Manifest("2024-01-01T00:00:00+00:00", store.EmbedderInfo("test/e", 16, 256), {}, (),
+                              {"a": store.ArticleEntry("a.txt", "x", "A", None, 300)})
+    store.save(tmp_path / "ix", manifest, chunks, vectors)
+    result = rag("status", "--index", str(tmp_path / "ix"), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "vectors   300 passages, FAISS IndexIVFPQ, exact vectors memory-mapped from vectors.npy\n" in result.out
+
+
 def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     cases = [
