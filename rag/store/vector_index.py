@@ -81,7 +81,7 @@ def lists_for(n: int) -> int:
 
 
 def pq_bytes_for(dim: int) -> int:
-    """Codes per vector: `PQ_BYTES`, or the largest number below it that divides `dim` (PQ splits it evenly)."""
+    """Codes per vector: `PQ_BYTES`, or the largest number under it that divides `dim` (PQ splits it evenly)."""
     return max(m for m in range(1, min(PQ_BYTES, dim) + 1) if dim % m == 0)
 
 
@@ -108,8 +108,9 @@ def build_ivfpq(vectors: np.ndarray, trained=None):
 
 
 def reusable(index, n: int, dim: int) -> bool:
-    """Whether a compressed index's training suits a corpus of `n` vectors (same lists, same dimension)."""
-    return type_name(index) == COMPRESSED and index.d == dim and index.nlist == lists_for(n)
+    """Whether a compressed index's training suits a corpus of `n` vectors (same lists, codes and dimension)."""
+    return (type_name(index) == COMPRESSED and index.d == dim and index.nlist == lists_for(n)
+            and pq_bytes_for(dim) == index.pq.M)
 
 
 def is_compressed(type_or_index) -> bool:
