@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("flat", "hnsw", "ivfpq")
 NOISE = 0.15  # total standard deviation of a copy's noise, spread over the dimensions
 
 
@@ -81,33 +80,30 @@ def _reset_peak() -> None:
 
 
 def measure(kind: str, vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray, work: Path, k: int = 10) -> ScaleRow:
-    """Build one index type over `vectors` as `rag index` writes it, load it as `rag ask` does, and query it."""
+    """Write one index type over `vectors` with the store's own writer, read it back with its reader, and query it."""
     import faiss
 
     from rag import store
     from rag.store import vector_index
-    from rag.store.files import RAW, VECTORS
+    from rag.store.files import RAW, read_vectors, write_vectors
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     before = _status_mib("VmRSS")
     _reset_peak()
     started = time.perf_counter()
-    index = vector_index.build(vectors, vectors.shape[1], kind=kind)
-    faiss.write_index(index, str(work / VECTORS))
-    if vector_index.is_compressed(index):
-        np.save(work / RAW, vectors, allow_pickle=False)
+    index, _ = write_vectors(work, vectors, vectors.shape[1], kind=kind)
     build_s = time.perf_counter() - started
     peak = _status_mib("VmHWM") - before
     index_mib = len(faiss.serialize_index(index)) / 2**20
+    compressed = vector_index.is_compressed(index)
     del index
-    if (work / RAW).exists():
+    if compressed:
         _evict(work / RAW)
     started = time.perf_counter()
-    loaded = faiss.read_index(str(work / VECTORS))
-    raw = np.load(work / RAW, mmap_mode="r") if (work / RAW).exists() else None
+    loaded, raw = read_vectors(work, compressed)
     load_s = time.perf_counter() - started
-    searcher = store.Store(work, None, (), loaded, raw)
+    searcher = store.Store(work, None, (), loaded, raw)  # no manifest or chunks: searching needs neither
     cold, found = _timed_searches(searcher, queries, k)
     warm, _ = _timed_searches(searcher, queries, k)
     recall = float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)]))

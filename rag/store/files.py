@@ -160,8 +160,6 @@ def _current_generation(index_dir: Path) -> Path:
 
 
 def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) -> Store:
-    import faiss
-
     hint = rebuild_hint(index_dir)
     try:
         raw = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
@@ -179,8 +177,7 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None) ->
         decode = json.JSONDecoder().raw_decode
         with (gen / CHUNKS).open(encoding="utf-8") as f:
             chunks = tuple(Chunk(**decode(line)[0]) for line in f)
-        index = faiss.read_index(str(gen / VECTORS))
-        exact = np.load(gen / RAW, mmap_mode="r", allow_pickle=False) if compressed else None
+        index, exact = read_vectors(gen, compressed)
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
@@ -209,20 +206,14 @@ def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.n
     Callers are inside `writer(index_dir)`: one writer at a time, starting from a clean folder.
     `trained` is the previous FAISS index: a compressed one that still fits is refilled, not retrained.
     """
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     replaced = _current_generation(index_dir) if (index_dir / CURRENT).is_symlink() else None
     generation = _next_generation(index_dir)
     tmp = index_dir / f".{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    vectors_index = vector_index.build(vectors, manifest.embedder.dim, trained=trained)
-    faiss.write_index(vectors_index, str(tmp / VECTORS))
-    files = [CHUNKS, VECTORS]
-    if vector_index.is_compressed(vectors_index):
-        np.save(tmp / RAW, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-        files.append(RAW)
+    vectors_index, written = write_vectors(tmp, vectors, manifest.embedder.dim, trained=trained)
+    files = [CHUNKS, *written]
     with (tmp / CHUNKS).open("w", encoding="utf-8") as f:
         for chunk in chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
@@ -244,6 +235,27 @@ def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.n
     if replaced is not None and replaced.name != generation:
         shutil.rmtree(replaced, ignore_errors=True)  # a reader that opened it retries on the new one (load)
     return index_dir / generation
+
+
+def write_vectors(folder: Path, vectors: np.ndarray, dim: int, trained=None, kind: str | None = None):
+    """Build the FAISS index `vectors` call for (or `kind`) and write it into `folder`, with the exact vectors beside
+    a compressed one; returns the index and the names of the files written (not yet synced)."""
+    import faiss
+
+    index = vector_index.build(vectors, dim, trained=trained, kind=kind)
+    faiss.write_index(index, str(folder / VECTORS))
+    if not vector_index.is_compressed(index):
+        return index, [VECTORS]
+    np.save(folder / RAW, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    return index, [VECTORS, RAW]
+
+
+def read_vectors(folder: Path, compressed: bool):
+    """The FAISS index in `folder` and, beside a compressed one, its exact vectors memory-mapped (else None)."""
+    import faiss
+
+    index = faiss.read_index(str(folder / VECTORS))
+    return index, np.load(folder / RAW, mmap_mode="r", allow_pickle=False) if compressed else None
 
 
 def _remove_stale(index_dir: Path) -> None:
