@@ -28,12 +28,14 @@ def _verdict(draft, question=QUESTION):
 
 
 def test_a_sentence_answer_becomes_its_supporting_sentence_and_the_passage_sentences_nearest_the_question():
-    v = quote(QUESTION, _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
+    # the fake's cosines with this question: "Elon Musk made a surprise visit…" 0.422, "Tesla's shares rose…" 0.252
+    # and "The weather…" 0.136, both below the neighbours' floor of 0.35 (without it the shares would be quoted)
+    question = "What happened on Sunday when Musk met the premier?"
+    v = quote(question, _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1].", question),
               [VISIT, DATA], HashEmbedder())
     assert v.text == ("Elon Musk made a surprise visit to Beijing on Sunday. [1] "
-                      "He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
-                      "The weather in Beijing was mild. [1]")
-    assert [c.markers for c in v.claims] == [(1,), (1,), (1,)]
+                      "He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1]")
+    assert [c.markers for c in v.claims] == [(1,), (1,)]
     assert all(c.supported and c.score == 1.0 for c in v.claims)
     support = v.claims[1].support[0]
     assert (support.chunk_id, support.start, support.end) == ("d1:0", 154, 227)
@@ -45,22 +47,23 @@ def test_the_planted_instruction_the_model_never_saw_is_never_quoted():
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert "Ignore" not in v.text and "banned" not in v.text
-    assert len(v.claims) == 3
+    # the passage's other sentences stand below the neighbours' floor from this question (the fake: 0.23-0.30)
+    assert len(v.claims) == 1
 
 
 def test_a_sentence_of_another_shown_passage_is_added_when_it_is_near_the_question():
     # the fake's cosines with this question: passage 2's "The company wants to move the data abroad…" 0.700,
-    # its "Tesla has stored data…" 0.224; the draft's claim stands in passage 1
+    # its "Tesla has stored data…" 0.224; the draft's claim stands in passage 1, where of its neighbours only
+    # "The weather in Beijing was mild." (0.471; the fake counts words) reaches the floor of 0.35
     v = quote("Why does the company want to move the data abroad?",
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
-    assert v.text == ("Elon Musk made a surprise visit to Beijing on Sunday. [1] "
-                      "He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
+    assert v.text == ("He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
                       "The weather in Beijing was mild. [1] "
                       "The company wants to move the data abroad to train its driving software. [2]")
-    assert [c.markers for c in v.claims] == [(1,), (1,), (1,), (2,)]
+    assert [c.markers for c in v.claims] == [(1,), (1,), (2,)]
     assert [c.marker for c in v.citations] == [1, 2]
-    assert v.claims[3].support[0].chunk_id == "d2:0"
+    assert v.claims[2].support[0].chunk_id == "d2:0"
 
 
 def test_a_sentence_two_articles_share_is_quoted_once():
@@ -82,18 +85,18 @@ def test_sentences_of_other_passages_below_the_similarity_floor_are_not_added():
               _verdict("Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."),
               [VISIT, DATA], HashEmbedder())
     assert [c.marker for c in v.citations] == [1]
-    assert len(v.claims) == 3
+    assert v.text == "He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1]"
 
 
 def test_claims_from_two_passages_quote_both_passage_by_passage():
     v = quote("What did Tesla do about data and the premier?",
               _verdict("Tesla has stored data in Shanghai since 2021 [2]. Musk met Premier Li Qiang [1]."),
               [VISIT, DATA], HashEmbedder())
-    # the third sentence is the one nearest the question among the cited passages' others ("Tesla" for the fake)
+    # no third sentence: the nearest of the cited passages' others, "Tesla's shares rose 6% on Monday." (0.252 for
+    # the fake), stands below the neighbours' floor
     assert v.text == ("He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
-                      "Tesla's shares rose 6% on Monday. [1] "
                       "Tesla has stored data collected in China in Shanghai since 2021. [2]")
-    assert [c.markers for c in v.claims] == [(1,), (1,), (2,)]
+    assert [c.markers for c in v.claims] == [(1,), (2,)]
     assert [c.marker for c in v.citations] == [1, 2]
 
 
@@ -125,7 +128,8 @@ def test_the_assistant_quotes_only_when_the_setting_says_so(tmp_path):
     draft = "Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."
     quoted = Assistant(retriever, ScriptedBackend(draft), AssistantSettings(score_floor=-1.0, quote=True),
                        AlignmentJudge(embedder)).answer(QUESTION)
-    assert quoted.text.startswith("Elon Musk made a surprise visit to Beijing on Sunday. [1] He met Chinese Premier")
+    assert quoted.text == ("He met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
+                           "The weather in Beijing was mild. [1]")
     assert quoted.draft == draft
     short = Assistant(retriever, ScriptedBackend(draft), AssistantSettings(score_floor=-1.0, quote=False),
                       AlignmentJudge(embedder)).answer(QUESTION)
@@ -141,3 +145,15 @@ def test_bylines_and_requests_for_comment_are_never_quoted_as_context():
     v = quote(question, verify(question, [scraped], "Shanghai allowed companies in Lingang to send certain data abroad [1].",
                                AlignmentJudge(None)), [scraped], HashEmbedder())
     assert v.text == "Shanghai has allowed companies in the Lingang area to send certain data abroad. [1]"
+
+
+def test_a_photo_caption_is_never_quoted_as_context():
+    # the caption stands near the question (the fake: 0.59, the share price 0.10); without the caption rule it is
+    # quoted first
+    shown = passage(1, "Tesla CEO Elon Musk, left, met with Chinese Premier Li Qiang in Beijing on Sunday. "
+                       "Li praised Tesla as a successful example of cooperation between China and the US. "
+                       "Tesla shares rose 6% on Monday.")
+    question = "What did Li Qiang say when he met Musk in Beijing?"
+    v = quote(question, verify(question, [shown], "Li praised Tesla as a successful example of cooperation [1].",
+                               AlignmentJudge(None)), [shown], HashEmbedder())
+    assert v.text == "Li praised Tesla as a successful example of cooperation between China and the US. [1]"
