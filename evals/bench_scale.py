@@ -224,7 +224,7 @@ class ResyncRow:
     manifest_mib: float
 
 
-DUMP_ROWS = 10_000  # rows per dump file: an export split by day, each file well under rag's 20 MB cap per file
+DUMP_ROWS = 10_000  # rows per dump file: an export split by day, so one added article re-reads one file
 
 
 def resync(texts: Sequence[str], n: int, work: Path, say: Callable[[str], None] = lambda _: None) -> ResyncRow:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.hashing import file_sha256
-from rag.index.readers import DUMPS, SUFFIXES, WHOLE, NotAnArticle
+from rag.index.readers import DUMPS, STREAMED, SUFFIXES, WHOLE, NotAnArticle
 from rag.types import Article
 
 ARTICLE_SUFFIXES = SUFFIXES
@@ -19,6 +19,12 @@ ARTICLE_SUFFIXES = SUFFIXES
 # of text: a file beyond it is almost surely a misnamed dump, log or binary, and indexing it would hold it in
 # memory and embed ~25,000 passages (tens of minutes on 2 cores). Such a file is skipped without being read.
 MAX_ARTICLE_BYTES = 20_000_000
+# A dump holds many articles. JSON and feeds are parsed whole, so theirs bounds one parse (a few times its size in
+# memory); JSONL and CSV are read a row at a time (each row under MAX_ARTICLE_BYTES), and theirs bounds what one
+# build holds as articles: 4 GB of news is about a million articles and eight million passages, days of embedding
+# on 2 cores, and about the same again in memory while they are chunked.
+MAX_PARSED_DUMP_BYTES = 200_000_000
+MAX_STREAMED_DUMP_BYTES = 4_000_000_000
 UNHASHED = ""  # the sha256 of a file too large to read: never equal to a recorded hash, so never "unchanged"
 
 
@@ -69,9 +75,20 @@ def suffix_problem(name: str) -> str | None:
     return f"not an article file (got {suffix or 'no extension'}; rag reads {', '.join(ARTICLE_SUFFIXES)})"
 
 
-def too_large(size: int, limit: int = MAX_ARTICLE_BYTES) -> str:
+def too_large(size: int, limit: int = MAX_ARTICLE_BYTES, what: str = "for one article") -> str:
     """The reason a file of `size` bytes over `limit` is refused."""
-    return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:.0f} MB limit for one article"
+    return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:,.0f} MB limit {what}"
+
+
+def size_limit(path: Path) -> tuple[int, str]:
+    """The largest file of this kind that is read, and what the limit is for (`too_large`'s words)."""
+    suffix = path.suffix.lower()
+    if suffix in STREAMED:
+        return MAX_STREAMED_DUMP_BYTES, f"for one {suffix} dump: split it into smaller files"
+    if suffix in DUMPS:
+        return MAX_PARSED_DUMP_BYTES, (f"for a {suffix} file, which is read whole: export larger dumps as JSONL, "
+                                       "which is read a row at a time")
+    return MAX_ARTICLE_BYTES, "for one article"
 
 
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
@@ -81,8 +98,9 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
     with the same bytes would fill the passages shown to the model with copies, so in both cases the
     second one found is skipped with a warning. Symbolic links to files are followed; links to folders
     are not (so a link cannot loop or pull in another tree) and are reported, as are broken links. A file
-    over `MAX_ARTICLE_BYTES` is listed unhashed, never read, and `read_article` skips it: listing it
-    lets a re-sync keep its previously indexed version, as for any file that became unreadable.
+    over its limit is listed unhashed, never read, and `read_article` skips it: listing it
+    lets a re-sync keep its previously indexed version, as for any file that became unreadable. Dumps have
+    limits of their own (`size_limit`).
     """
     found: dict[str, SourceFile] = {}
     by_content: dict[str, Path] = {}
@@ -100,7 +118,7 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
                 continue
             try:
                 size = path.stat().st_size
-                digest = UNHASHED if size > MAX_ARTICLE_BYTES else file_sha256(path)
+                digest = UNHASHED if size > size_limit(path)[0] else file_sha256(path)
             except OSError as exc:  # e.g. no permission: one unreadable file must not stop the whole build
                 skipped.append(Skipped(path, f"cannot read it ({exc.strerror or exc})"))
                 continue
@@ -180,11 +198,15 @@ def read_article(source: SourceFile) -> Article | Skipped:
 
 def read_dump(source: SourceFile, fields: dict[str, str] | None = None) -> tuple[list[DumpArticle], list[Skipped]] | Skipped:
     """The articles of a dump (ids FILE-KEY) and its bad rows; the whole file as `Skipped` when it cannot be read."""
-    data = _read_bytes(source)
-    if isinstance(data, Skipped):
-        return data
+    limit, what = size_limit(source.path)
     try:
-        dump = DUMPS[source.path.suffix.lower()](data, fields or {}, source.path.parent)
+        with source.path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > limit:
+                return Skipped(source.path, too_large(size, limit, what))
+            dump = DUMPS[source.path.suffix.lower()](stream, fields or {}, source.path.parent)
+    except OSError as exc:
+        return Skipped(source.path, f"cannot read it ({exc.strerror or exc})")
     except NotAnArticle as exc:
         return Skipped(source.path, str(exc))
     articles: list[DumpArticle] = []

@@ -10,6 +10,7 @@ new article is embedded), locked against other writers, and switched in atomical
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 from collections.abc import Callable
@@ -68,7 +69,7 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> i
         if suffix in WHOLE:
             WHOLE[suffix](data)
             return 1
-        return len(DUMPS[suffix](data, {}, None).rows) or _no_rows(name)  # no folder: no saved pages beside it
+        return len(DUMPS[suffix](io.BytesIO(data), {}, None).rows) or _no_rows(name)  # no folder: no saved pages beside it
     except NotAnArticle as exc:
         raise InputError(f"{name}: {exc}") from None
 

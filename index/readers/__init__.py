@@ -1,9 +1,10 @@
 """Readers: one file's bytes in, its articles out; one module per kind of file people keep news in.
 
 A *whole-file* kind (text, Markdown, a saved web page, a PDF) holds one article; a *dump* kind (JSONL,
-JSON, CSV exports, RSS/Atom feeds) holds one article per row or entry. `rag.index.sources` finds the
-files and `rag.index.build` decides what to embed; this package only turns bytes into `Parsed`
-articles, or raises `NotAnArticle` with the reason a user sees.
+JSON, CSV exports, RSS/Atom feeds) holds one article per row or entry, and is read from an open binary
+file: JSONL and CSV a row at a time (`STREAMED`: a multi-GB export is never held whole), the others whole.
+`rag.index.sources` finds the files and `rag.index.build` decides what to embed; this package only turns
+bytes into `Parsed` articles, or raises `NotAnArticle` with the reason a user sees.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 
 class NotAnArticle(ValueError):
@@ -47,7 +49,7 @@ class Dump:
 
 
 WholeReader = Callable[[bytes], Parsed]
-DumpReader = Callable[[bytes, dict[str, str], Path | None], Dump]  # bytes, --field names, the file's folder
+DumpReader = Callable[[BinaryIO, dict[str, str], Path | None], Dump]  # the open file, --field names, its folder
 
 
 def _lazy(module: str, name: str):
@@ -64,3 +66,4 @@ WHOLE: dict[str, WholeReader] = {".txt": _TEXT, ".md": _TEXT, ".html": _HTML, ".
 DUMPS: dict[str, DumpReader] = {".jsonl": _lazy("dumps", "read_jsonl"), ".json": _lazy("dumps", "read_json"),
                                 ".csv": _lazy("dumps", "read_csv"), ".rss": _FEED, ".atom": _FEED, ".xml": _FEED}
 SUFFIXES = (*WHOLE, *DUMPS)
+STREAMED = frozenset({".jsonl", ".csv"})  # dumps read a row at a time; the rest of DUMPS are parsed whole

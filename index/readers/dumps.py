@@ -3,7 +3,9 @@
 Fields are found by their common names (below); `rag index --field text=body` names others. A row
 that cannot be an article is reported by its line (JSONL, CSV) or item number (JSON) and the rest
 is indexed. A row's key is stable across re-syncs: its id, else a hash of its URL, else of its text.
-Every dump reader takes (bytes, field names, the file's folder); only feeds use the folder.
+Every dump reader takes (the open binary file, field names, the file's folder); only feeds use the folder.
+JSONL and CSV are read a row at a time, so an export of millions of rows is never held as one string; a
+row is one article, and one over `MAX_ROW_BYTES` is a bad row like any other.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from rag.index.metadata import extract_date, extract_title
 from rag.index.readers import Dump, NotAnArticle, Parsed, Row
@@ -29,7 +32,9 @@ FIELD_NAMES = {  # role -> the names it goes by, first found wins
     "id": ("id", "uuid", "guid", "article_id"),
 }
 _KEY = re.compile(r"[^A-Za-z0-9_-]+")
-csv.field_size_limit(20_000_000)  # one cell may hold a whole long article (the file cap is the same)
+MAX_ROW_BYTES = 20_000_000  # one row is one article: the cap on a single article file (rag.index.sources)
+csv.field_size_limit(MAX_ROW_BYTES)  # one cell may hold a whole long article
+_HEAD = 65_536  # bytes looked at before rows are read: a binary or empty file is named so, not as bad rows
 
 
 def _field(row: Mapping, role: str, fields: Mapping[str, str]) -> str:
@@ -63,36 +68,70 @@ def _row(row: object, line: int, fields: Mapping[str, str]) -> Row:
 
 def _collect(rows: Iterable[tuple[int, object]], fields: Mapping[str, str],
              unparsed: Iterable[tuple[int, str]] = ()) -> Dump:
-    """The rows as articles; a row that is none, and `unparsed` lines (line, reason), are the bad ones, by line."""
-    good, bad = [], list(unparsed)
+    """The rows as articles; a row that is none, and `unparsed` lines (line, reason), are the bad ones, by line.
+    `unparsed` is read after `rows`, which may fill it as it goes."""
+    good, bad = [], []
     for line, row in rows:
         try:
             good.append(_row(row, line, fields))
         except NotAnArticle as exc:
             bad.append((line, str(exc)))
+    bad.extend(unparsed)
     if not good and not bad:
         raise NotAnArticle("no rows")
     return Dump(tuple(good), tuple(sorted(bad)))
 
 
-def read_jsonl(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
-    """One article per line of JSON; blank lines are skipped, a line that is not JSON is a bad row."""
-    parsed: list[tuple[int, object]] = []
-    unparsed: list[tuple[int, str]] = []
-    for line, raw in enumerate(decode(data).splitlines(), start=1):
+def _head(stream: BinaryIO) -> None:
+    """Refuse a binary or empty file by its first bytes (then rewind), with `decode`'s reasons for the whole file."""
+    head = stream.read(_HEAD)
+    stream.seek(0)
+    if b"\x00" in head:
+        raise NotAnArticle("binary file (contains NUL bytes)")
+    if len(head) < _HEAD and not head.removeprefix(b"\xef\xbb\xbf").strip():
+        raise NotAnArticle("empty file")
+
+
+def _line_problem(raw: bytes) -> str | None:
+    if len(raw) > MAX_ROW_BYTES:
+        return f"{len(raw) / 1e6:,.1f} MB is over the {MAX_ROW_BYTES / 1e6:.0f} MB limit for one article"
+    if b"\x00" in raw:
+        return "binary data (contains NUL bytes)"
+    return None
+
+
+def _jsonl_rows(stream: BinaryIO, unparsed: list[tuple[int, str]]) -> Iterable[tuple[int, object]]:
+    for line, raw in enumerate(stream, start=1):
+        raw = raw.rstrip(b"\r\n")
+        if line == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
         if not raw.strip():
             continue
-        try:
-            parsed.append((line, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            unparsed.append((line, f"not JSON ({exc.msg} at column {exc.colno})"))
-    return _collect(parsed, fields, unparsed)
+        problem = _line_problem(raw)
+        if problem is None:
+            try:
+                yield line, json.loads(raw.decode("utf-8"))
+                continue
+            except UnicodeDecodeError as exc:
+                problem = f"not UTF-8 text (byte {exc.start})"
+            except json.JSONDecodeError as exc:
+                problem = f"not JSON ({exc.msg} at column {exc.colno})"
+        unparsed.append((line, problem))
 
 
-def read_json(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
-    """A list of articles, or an object holding one (as news APIs return: {"articles": [...]}); item numbers from 1."""
+def read_jsonl(stream: BinaryIO, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
+    """One article per line of JSON, read a line at a time; blank lines are skipped, a line that is not JSON
+    (or not UTF-8, or over `MAX_ROW_BYTES`) is a bad row."""
+    _head(stream)
+    unparsed: list[tuple[int, str]] = []
+    return _collect(_jsonl_rows(stream, unparsed), fields, unparsed)
+
+
+def read_json(stream: BinaryIO, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
+    """A list of articles, or an object holding one (as news APIs return: {"articles": [...]}); item numbers from 1.
+    Parsed whole (`rag.index.sources` caps its size)."""
     try:
-        document = json.loads(decode(data))
+        document = json.loads(decode(stream.read()))
     except json.JSONDecodeError as exc:
         raise NotAnArticle(f"not JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(document, Mapping):
@@ -105,17 +144,24 @@ def read_json(data: bytes, fields: Mapping[str, str], folder: Path | None = None
     return _collect(enumerate(document, start=1), fields)
 
 
-def read_csv(data: bytes, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
-    """A header row, then one article per row, each named by the line it starts on (a quoted cell may span several)."""
-    reader = csv.DictReader(io.StringIO(decode(data), newline=""))
-    rows: list[tuple[int, object]] = []
-    try:
+def read_csv(stream: BinaryIO, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
+    """A header row, then one article per row, read a row at a time, each named by the line it starts on (a quoted
+    cell may span several)."""
+    _head(stream)
+    reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+
+    def rows() -> Iterable[tuple[int, object]]:
         ended = 1  # the header's last line
-        for row in reader:
-            rows.append((ended + 1, row))
-            ended = reader.line_num
-    except csv.Error as exc:
-        raise NotAnArticle(f"not CSV after line {reader.line_num} ({exc})") from None
+        try:
+            for row in reader:
+                yield ended + 1, row
+                ended = reader.line_num
+        except csv.Error as exc:
+            raise NotAnArticle(f"not CSV after line {reader.line_num} ({exc})") from None
+        except UnicodeDecodeError:
+            raise NotAnArticle(f"not UTF-8 text after line {reader.line_num}") from None
+
+    dump = _collect(rows(), fields)
     if reader.fieldnames is None:
         raise NotAnArticle("no header row")
-    return _collect(rows, fields)
+    return dump

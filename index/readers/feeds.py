@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from rag.index.readers import Dump, NotAnArticle, Parsed, Row
@@ -46,12 +47,12 @@ def _page_text(path: Path) -> Parsed | None:
         return None  # the summary is still an article
 
 
-def read(data: bytes, fields: Mapping[str, str] | None = None, folder: Path | None = None) -> Dump:
-    """The entries of an RSS or Atom feed (their fields are the feed's own, so `fields` does not apply);
-    NotAnArticle when the file is no feed or has no entries."""
+def read(stream: BinaryIO, fields: Mapping[str, str] | None = None, folder: Path | None = None) -> Dump:
+    """The entries of an RSS or Atom feed, parsed whole (their fields are the feed's own, so `fields` does not
+    apply); NotAnArticle when the file is no feed or has no entries."""
     import feedparser
 
-    feed = feedparser.parse(data)
+    feed = feedparser.parse(stream.read())
     if not feed.entries:
         if feed.bozo and not feed.version:
             reason = getattr(feed.get("bozo_exception"), "getMessage", lambda: "")() or "not well-formed"

@@ -4,6 +4,8 @@ only what changed."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from rag import store
 from rag.index.build import build_index
 from rag.index.chunking import ChunkingSettings
 from rag.index.readers.dates import iso_date
+from rag.index.sources import MAX_ARTICLE_BYTES, MAX_PARSED_DUMP_BYTES, MAX_STREAMED_DUMP_BYTES
 from tests.fakes import HashEmbedder
 
 FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
@@ -171,3 +174,66 @@ def test_a_feed_entry_takes_the_text_of_a_page_saved_elsewhere(tmp_path):
 ])
 def test_metadata_dates(value, iso):
     assert iso_date(value) == iso
+
+
+def _padded_row(ident: str, text: str, pad: int) -> str:
+    """A JSONL row whose article is `text`, made `pad` bytes longer by a field no reader looks at."""
+    return json.dumps({"id": ident, "title": f"Story {ident}", "text": text, "raw_html": "x" * pad}) + "\n"
+
+
+def test_a_jsonl_dump_larger_than_one_article_is_read_a_row_at_a_time(tmp_path):
+    # 27 MB in all, over the 20 MB limit for one article file; each row is under it except the 21 MB one, which is
+    # a bad row like any other, named by its line, and the rows after it are still indexed
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with (docs / "export.jsonl").open("w", encoding="utf-8") as f:
+        f.write(_padded_row("a1", "Tesla opened a second factory in Shanghai for Megapack batteries.", 3_000_000))
+        f.write(_padded_row("a2", "Too long to be one article, though its story is short.", 21_000_000))
+        f.write(_padded_row("a3", "Baidu will map Chinese roads for Tesla's driver assistance.", 3_000_000))
+    assert (docs / "export.jsonl").stat().st_size > MAX_ARTICLE_BYTES
+    report = build(tmp_path, docs)
+    assert report.added == ("export-a1", "export-a3")
+    assert where(report) == [("export.jsonl:2", "21.0 MB is over the 20 MB limit for one article")]
+    assert texts(tmp_path / "ix", "export-a3") == "Story a3\n\nBaidu will map Chinese roads for Tesla's driver assistance."
+    assert build(tmp_path, docs).embedded_texts == 0  # hashed like any file, so an unchanged re-sync costs nothing
+
+
+def test_a_csv_dump_larger_than_one_article_is_read_a_row_at_a_time(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with (docs / "export.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "title", "text", "raw_html"])
+        for n in range(3):
+            writer.writerow([f"c{n}", f"Story {n}", f"Story {n} says Tesla sold cars in China in week {n}.", "x" * 8_000_000])
+    assert (docs / "export.csv").stat().st_size > MAX_ARTICLE_BYTES
+    report = build(tmp_path, docs)
+    assert (report.added, report.skipped) == (("export-c0", "export-c1", "export-c2"), ())
+
+
+@pytest.mark.parametrize(("name", "size", "reason"), [
+    ("big.json", MAX_PARSED_DUMP_BYTES + 1, "200.0 MB is over the 200 MB limit for a .json file, which is read whole: "
+                                            "export larger dumps as JSONL, which is read a row at a time"),
+    ("big.rss", MAX_PARSED_DUMP_BYTES + 1, "200.0 MB is over the 200 MB limit for a .rss file, which is read whole: "
+                                           "export larger dumps as JSONL, which is read a row at a time"),
+    ("big.jsonl", MAX_STREAMED_DUMP_BYTES + 1, "4,000.0 MB is over the 4,000 MB limit for one .jsonl dump: "
+                                               "split it into smaller files"),
+])
+def test_a_dump_over_its_own_limit_is_skipped_unread_with_the_limit_named(tmp_path, name, size, reason):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "story.txt").write_text("Tesla and Baidu\n\nTesla reached a mapping deal with Baidu.", encoding="utf-8")
+    with (docs / name).open("wb") as f:  # sparse: no disk space and no time, and never read
+        f.truncate(size)
+    report = build(tmp_path, docs)
+    assert (report.added, where(report)) == (("story",), [(name, reason)])
+
+
+def test_a_dump_that_is_binary_or_empty_is_named_so(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "photo.jsonl").write_bytes(b'{"text": "a"}\n\x89PNG\x00\x00')
+    (docs / "blank.csv").write_bytes(b"\xef\xbb\xbf \n\n")
+    (docs / "story.txt").write_text("Tesla and Baidu\n\nTesla reached a mapping deal with Baidu.", encoding="utf-8")
+    report = build(tmp_path, docs)
+    assert where(report) == [("blank.csv", "empty file"), ("photo.jsonl", "binary file (contains NUL bytes)")]
