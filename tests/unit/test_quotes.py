@@ -1,5 +1,7 @@
 """The `quote` setting: a checked sentence answer given in the passages' own sentences."""
 
+import pytest
+
 from rag.assistant import Assistant, AssistantSettings
 from rag.checks.claims.align import AlignmentJudge
 from rag.checks.claims.quotes import quote_answer as quote
@@ -136,24 +138,24 @@ def test_the_assistant_quotes_only_when_the_setting_says_so(tmp_path):
     assert short.text == "Musk met Premier Li Qiang, who praised Tesla as a successful model [1]."
 
 
-def test_bylines_and_requests_for_comment_are_never_quoted_as_context():
-    scraped = passage(1, "Benzinga - by Anan Ashraf, Benzinga Editor. "
-                         "Shanghai has allowed companies in the Lingang area to send certain data abroad. "
-                         "CNN has reached out to Tesla for a response today. "
-                         "Tesla did not respond immediately to a request for comment.")
-    question = "What did Shanghai change about sending data abroad?"
-    v = quote(question, verify(question, [scraped], "Shanghai allowed companies in Lingang to send certain data abroad [1].",
-                               AlignmentJudge(None)), [scraped], HashEmbedder())
-    assert v.text == "Shanghai has allowed companies in the Lingang area to send certain data abroad. [1]"
-
-
-def test_a_photo_caption_is_never_quoted_as_context():
-    # the caption stands near the question (the fake: 0.59, the share price 0.10); without the caption rule it is
-    # quoted first
-    shown = passage(1, "Tesla CEO Elon Musk, left, met with Chinese Premier Li Qiang in Beijing on Sunday. "
-                       "Li praised Tesla as a successful example of cooperation between China and the US. "
-                       "Tesla shares rose 6% on Monday.")
-    question = "What did Li Qiang say when he met Musk in Beijing?"
-    v = quote(question, verify(question, [shown], "Li praised Tesla as a successful example of cooperation [1].",
-                               AlignmentJudge(None)), [shown], HashEmbedder())
-    assert v.text == "Li praised Tesla as a successful example of cooperation between China and the US. [1]"
+@pytest.mark.parametrize(("text", "question", "draft", "kept"), [
+    # a byline, a request for comment and a newsletter plug, each near the question (the fake: 0.46-0.71)
+    ("By Anan Ashraf, Benzinga Editor, on Shanghai data sent abroad. "
+     "Shanghai has allowed companies in the Lingang area to send certain data abroad. "
+     "CNN has reached out to Shanghai about sending data abroad. "
+     "Sign up for our newsletter about Shanghai and data sent abroad.",
+     "What did Shanghai change about sending data abroad?",
+     "Shanghai allowed companies in Lingang to send certain data abroad [1].",
+     "Shanghai has allowed companies in the Lingang area to send certain data abroad. [1]"),
+    # a photo caption (the fake: 0.59; the share price 0.10)
+    ("Tesla CEO Elon Musk, left, met with Chinese Premier Li Qiang in Beijing on Sunday. "
+     "Li praised Tesla as a successful example of cooperation between China and the US. "
+     "Tesla shares rose 6% on Monday.",
+     "What did Li Qiang say when he met Musk in Beijing?",
+     "Li praised Tesla as a successful example of cooperation [1].",
+     "Li praised Tesla as a successful example of cooperation between China and the US. [1]"),
+], ids=["byline-comment-plug", "caption"])
+def test_bylines_requests_for_comment_plugs_and_captions_are_never_quoted_as_context(text, question, draft, kept):
+    shown = passage(1, text)
+    v = quote(question, verify(question, [shown], draft, AlignmentJudge(None)), [shown], HashEmbedder())
+    assert v.text == kept
