@@ -61,7 +61,7 @@ def fetch(url: str, folder: Path, timeout: float = TIMEOUT_S) -> Path:
     except ValueError as exc:  # a malformed address
         raise InputError(f"cannot fetch {url}: {exc}") from None
     if len(data) > MAX_ARTICLE_BYTES:
-        raise InputError(f"cannot fetch {url}: {too_large(len(data))}")
+        raise InputError(f"cannot fetch {url}: {too_large(len(data), MAX_ARTICLE_BYTES)}")
     suffix = SUFFIX_BY_TYPE.get(content_type) or Path(urlsplit(url).path).suffix.lower() or ".html"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / page_name(url, suffix)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.hashing import file_sha256
-from rag.index.readers import DUMPS, STREAMED, SUFFIXES, WHOLE, NotAnArticle
+from rag.index.readers import DUMPS, STREAMED, SUFFIXES, WHOLE, NotAnArticle, too_large
 from rag.types import Article
 
 ARTICLE_SUFFIXES = SUFFIXES
@@ -73,11 +73,6 @@ def suffix_problem(name: str) -> str | None:
     if suffix in ARTICLE_SUFFIXES:
         return None
     return f"not an article file (got {suffix or 'no extension'}; rag reads {', '.join(ARTICLE_SUFFIXES)})"
-
-
-def too_large(size: int, limit: int = MAX_ARTICLE_BYTES, what: str = "for one article") -> str:
-    """The reason a file of `size` bytes over `limit` is refused."""
-    return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:,.0f} MB limit {what}"
 
 
 def size_limit(path: Path) -> tuple[int, str]:
@@ -173,13 +168,13 @@ def _read_bytes(source: SourceFile) -> bytes | Skipped:
     try:
         size = source.path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            return Skipped(source.path, too_large(size))
+            return Skipped(source.path, too_large(size, MAX_ARTICLE_BYTES))
         with source.path.open("rb") as f:
             data = f.read(MAX_ARTICLE_BYTES + 1)  # bounded even if the file grew since it was measured
     except OSError as exc:
         return Skipped(source.path, f"cannot read it ({exc.strerror or exc})")
     if len(data) > MAX_ARTICLE_BYTES:
-        return Skipped(source.path, too_large(source.path.stat().st_size))
+        return Skipped(source.path, too_large(source.path.stat().st_size, MAX_ARTICLE_BYTES))
     return data
 
 

@@ -20,6 +20,11 @@ class NotAnArticle(ValueError):
     """Bytes that cannot be an article (or a dump of them); the message is the reason, shown to the user."""
 
 
+def too_large(size: int, limit: int, what: str = "for one article") -> str:
+    """The reason a file (or a dump's row) of `size` bytes over `limit` is refused."""
+    return f"{size / 1e6:,.1f} MB is over the {limit / 1e6:,.0f} MB limit {what}"
+
+
 @dataclass(frozen=True)
 class Parsed:
     """One article as a reader found it. `pages[i]` is the offset in `text` where page i + 1 starts (PDFs)."""

@@ -15,12 +15,12 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from rag.index.metadata import extract_date, extract_title
-from rag.index.readers import Dump, NotAnArticle, Parsed, Row
+from rag.index.readers import Dump, NotAnArticle, Parsed, Row, too_large
 from rag.index.readers.dates import iso_date
 from rag.index.readers.text import decode
 
@@ -92,31 +92,43 @@ def _head(stream: BinaryIO) -> None:
         raise NotAnArticle("empty file")
 
 
-def _line_problem(raw: bytes) -> str | None:
-    if len(raw) > MAX_ROW_BYTES:
-        return f"{len(raw) / 1e6:,.1f} MB is over the {MAX_ROW_BYTES / 1e6:.0f} MB limit for one article"
-    if b"\x00" in raw:
-        return "binary data (contains NUL bytes)"
-    return None
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, its bytes without the line end, its size); the bytes are None for a line over
+    `MAX_ROW_BYTES`, which is read past in bounded pieces, never held (a dump with no line breaks at all)."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_ROW_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        size = len(raw)
+        if size > MAX_ROW_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(1_000_000)
+                size += len(raw)
+            yield number, None, size
+            continue
+        yield number, raw.rstrip(b"\r\n"), size
 
 
 def _jsonl_rows(stream: BinaryIO, unparsed: list[tuple[int, str]]) -> Iterable[tuple[int, object]]:
-    for line, raw in enumerate(stream, start=1):
-        raw = raw.rstrip(b"\r\n")
+    for line, raw, size in _lines(stream):
+        if raw is None:
+            unparsed.append((line, too_large(size, MAX_ROW_BYTES)))
+            continue
         if line == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         if not raw.strip():
             continue
-        problem = _line_problem(raw)
-        if problem is None:
-            try:
-                yield line, json.loads(raw.decode("utf-8"))
-                continue
-            except UnicodeDecodeError as exc:
-                problem = f"not UTF-8 text (byte {exc.start})"
-            except json.JSONDecodeError as exc:
-                problem = f"not JSON ({exc.msg} at column {exc.colno})"
-        unparsed.append((line, problem))
+        if b"\x00" in raw:
+            unparsed.append((line, "binary data (contains NUL bytes)"))
+            continue
+        try:
+            yield line, json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            unparsed.append((line, f"not UTF-8 text (byte {exc.start})"))
+        except json.JSONDecodeError as exc:
+            unparsed.append((line, f"not JSON ({exc.msg} at column {exc.colno})"))
 
 
 def read_jsonl(stream: BinaryIO, fields: Mapping[str, str], folder: Path | None = None) -> Dump:
