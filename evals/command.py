@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import sys
@@ -16,17 +15,21 @@ from rag.evals.gold import GoldQuestion
 from rag.evals.metric_table import METRICS
 from rag.evals.report import build_report, write_run
 from rag.evals.runner import Scored, run
+from rag.hashing import file_sha256
 from rag.store import Manifest
 from rag.types import Answer
 
 
-def run_meta(gold_path: Path, model: str, settings: dict, manifest: Manifest | None, note: str = "") -> dict:
-    """What makes a run reproducible: gold file hash, model spec, settings, index manifest, versions."""
+def run_meta(gold_path: Path, model: str, settings: dict, manifest: Manifest | None, note: str = "",
+             model_file: Path | None = None) -> dict:
+    """What makes a run reproducible: gold file hash, model spec, settings, index manifest, versions, and the
+    weights file a local model loaded (`settings` says what was asked for; after a fallback the file says what ran)."""
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rag_version": __version__,
-        "gold": {"path": str(gold_path), "sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest()},
+        "gold": {"path": str(gold_path), "sha256": file_sha256(gold_path)},
         "model": model,
+        "model_file": model_file.name if model_file else None,
         "temperature": 0.0,
         "seed": 0,
         "settings": settings,

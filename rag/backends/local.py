@@ -22,6 +22,7 @@ class LlamaCppBackend:
         except ImportError as exc:
             raise ModelError("llama-cpp-python is not installed: run ./scripts/setup.sh") from exc
         self.name = name
+        self.model_file = model_file  # the weights actually loaded: a re-encoded copy, or the packaged file
         self.context_tokens = context_tokens
         try:
             self._llm = Llama(

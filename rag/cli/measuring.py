@@ -45,7 +45,8 @@ def cmd_eval(args, settings: Settings) -> int:
         recipe = LangChainRecipe(articles, assistant.retriever.embedder, assistant.backend)
         ask, model, note = recipe.answer, recipe.name, NOTE
     out = run_folder(args.out, Path("var/evals"), model)
-    meta = run_meta(Path(args.gold), model, settings.model_dump(mode="json"), manifest, note)
+    meta = run_meta(Path(args.gold), model, settings.model_dump(mode="json"), manifest, note,
+                    getattr(assistant.backend, "model_file", None))
     report = evaluate(questions, ask, out, meta, judge=assistant.judge)
     print(format_metrics(report["metrics"]))
     if note:
@@ -82,7 +83,7 @@ def cmd_bench(args, settings: Settings) -> int:
     meta = run_meta(files[0], assistant.backend.name,
                     {"weeks": weeks, "corpus": setting, "as_of_question_date": args.as_of_question_date,
                      "data_layout": data_layout(data).kind, **settings.model_dump(mode="json")},
-                    assistant.retriever.store.manifest)
+                    assistant.retriever.store.manifest, model_file=getattr(assistant.backend, "model_file", None))
     if len(files) > 1:  # upstream: a question file a week, each hashed
         meta["gold"] = {"paths": [str(f) for f in files],
                         "sha256": [file_sha256(f) for f in files]}

@@ -26,6 +26,7 @@ def test_eval_writes_the_run_folder_and_enforces_thresholds(tmp_path, seed_index
     assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms", "usage"} <= set(rows[0])
     report = json.loads((out / "report.json").read_text())
     assert report["meta"]["model"] == "local:qwen2.5-coder-0.5b" and report["meta"]["temperature"] == 0.0
+    assert report["meta"]["model_file"] == "qwen2.5-coder-0.5b-instruct-q4_k_m.f16.gguf"  # what `weights = auto` loads
     assert report["meta"]["index"]["embedder"]["id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert report["metrics"]["questions"] == 4
     assert (out / "report.html").read_text().count("data:image/png;base64,") == 3
