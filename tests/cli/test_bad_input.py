@@ -49,8 +49,8 @@ LONG = " ".join(["a"] * 40_000)  # 80 kB: Linux refuses one argument over 128 kB
 CLI_CASES = ["ask-empty", "ask-blank", "ask-long", "ask-control", "search-cjk", "ask-cjk", "search-mixed", "ask-mixed",
              "flag-unknown", "flag-k", "env-top-k-0", "env-top-k-abc", "env-base-url", "env-timeout", "toml-unknown",
              "toml-invalid", "toml-not-table", "toml-folder", "config-missing"]
-INDEX_CASES = ["empty", "binary", "latin1", "huge", "copy", "same-stem", "dir-link", "loop", "dangling", "docx", "hidden",
-               "missing", "space", "unicode", "dots", "dotfile", "link-out", "dotdot"]
+INDEX_CASES = ["empty", "binary", "latin1", "huge", "huge-dump", "copy", "same-stem", "dir-link", "loop", "dangling", "docx",
+               "hidden", "missing", "space", "unicode", "dots", "dotfile", "link-out", "dotdot"]
 SERVE_CASES = ["empty", "blank", "control", "cjk", "mixed", "long", "json", "utf8", "nested", "content-type",
                "messages-type", "model-type", "huge", "huge-chunked"]
 UI_CHAT_CASES = ["empty", "blank", "control", "cjk", "long"]
@@ -257,6 +257,8 @@ def bad_files(tmp_path_factory, seed_index) -> IndexRun:
     (docs / "latin1.txt").write_bytes("Café news\n\nLe café a ouvert.\n".encode("latin-1"))
     (docs / "huge.txt").touch()
     os.truncate(docs / "huge.txt", 300_000_000)  # sparse: no disk, no time
+    (docs / "export.jsonl").touch()
+    os.truncate(docs / "export.jsonl", 4_100_000_000)  # a dump has a limit of its own, far above one article's
     (docs / "outdir").symlink_to("../outside")
     (docs / "loop1.txt").symlink_to("loop2.txt")
     (docs / "loop2.txt").symlink_to("loop1.txt")
@@ -281,6 +283,8 @@ BAD_FILES = [  # (key, input, path, reason), in the order `rag index` prints the
      "hidden file (its name starts with '.'): rename it to index it"),
     ("binary", "`binary.txt` holding NUL bytes", "docs/binary.txt", "binary file (contains NUL bytes)"),
     ("empty", "an empty `empty.txt`", "docs/empty.txt", "empty file"),
+    ("huge-dump", "`export.jsonl` of 4.1 GB (sparse)", "docs/export.jsonl",
+     "4,100.0 MB is over the 4,000 MB limit for one .jsonl dump: split it into smaller files"),
     ("huge", "`huge.txt` of 300 MB (sparse)", "docs/huge.txt", "300.0 MB is over the 20 MB limit for one article"),
     ("latin1", "`latin1.txt` in Latin-1, not UTF-8", "docs/latin1.txt", "not UTF-8 text (byte 3)"),
 ]
