@@ -7,6 +7,7 @@ import pytest
 from rag import store
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.types import Chunk
+from tests.damage import flip_byte, load_error
 
 
 def sample(dim=4):
@@ -39,12 +40,8 @@ def test_missing_index_names_the_command_that_builds_one(tmp_path):
 def test_a_flipped_byte_is_detected_by_checksum(tmp_path):
     manifest, chunks, vectors = sample()
     gen = store.save(tmp_path / "ix", manifest, chunks, vectors)
-    data = bytearray((gen / "vectors.faiss").read_bytes())
-    data[-1] ^= 0xFF
-    (gen / "vectors.faiss").write_bytes(bytes(data))
-    with pytest.raises(IndexCorruptError) as err:
-        store.load(tmp_path / "ix")
-    assert str(err.value) == (f"index at {tmp_path / 'ix'} is corrupt (vectors.faiss fails its checksum): "
+    flip_byte(gen / "vectors.faiss")
+    assert load_error(tmp_path / "ix") == (f"index at {tmp_path / 'ix'} is corrupt (vectors.faiss fails its checksum): "
                               f"rebuild it with `rag index --rebuild --index {tmp_path / 'ix'}`")
 
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from rag import store
-from rag.errors import IndexCorruptError
 from rag.store import vector_index
 from rag.types import Chunk
+from tests.damage import flip_byte, load_error
 
 
 def unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -116,12 +116,8 @@ def test_a_small_window_of_a_compressed_index_is_searched_exactly(tmp_path, comp
 def test_a_damaged_vectors_file_is_detected(tmp_path, compressed_corpus):
     vectors, chunks, manifest = compressed_corpus
     gen = store.save(tmp_path / "ix", manifest, chunks, vectors)
-    data = bytearray((gen / "vectors.npy").read_bytes())
-    data[-3] ^= 0xFF
-    (gen / "vectors.npy").write_bytes(bytes(data))
-    with pytest.raises(IndexCorruptError) as err:
-        store.load(tmp_path / "ix")
-    assert str(err.value) == (f"index at {tmp_path / 'ix'} is corrupt (vectors.npy fails its checksum): "
+    flip_byte(gen / "vectors.npy", -3)
+    assert load_error(tmp_path / "ix") == (f"index at {tmp_path / 'ix'} is corrupt (vectors.npy fails its checksum): "
                               f"rebuild it with `rag index --rebuild --index {tmp_path / 'ix'}`")
 
 
