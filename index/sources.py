@@ -93,9 +93,9 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Skipped]]:
     with the same bytes would fill the passages shown to the model with copies, so in both cases the
     second one found is skipped with a warning. Symbolic links to files are followed; links to folders
     are not (so a link cannot loop or pull in another tree) and are reported, as are broken links. A file
-    over its limit is listed unhashed, never read, and `read_article` skips it: listing it
-    lets a re-sync keep its previously indexed version, as for any file that became unreadable. Dumps have
-    limits of their own (`size_limit`).
+    over its limit (`size_limit`: dumps have limits of their own) is listed unhashed, never read, and
+    `read_article` / `read_dump` skip it: listing it lets a re-sync keep its previously indexed version, as
+    for any file that became unreadable.
     """
     found: dict[str, SourceFile] = {}
     by_content: dict[str, Path] = {}

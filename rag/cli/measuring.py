@@ -139,10 +139,10 @@ def _bench_scale(args, settings: Settings) -> int:
     index_dir, embedder = _realtimeqa_index(home, settings)
     out = run_folder(args.out, Path("var/bench/runs"), "scale")
     if args.resync:
-        from rag.evals.bench_scale import resync
+        from rag.evals.bench_scale import DUMP_ROWS, resync
 
         texts = [c.text for c in store.load(index_dir).chunks]
-        print(f"rag bench scale --resync: JSONL dumps of one-passage articles, 10,000 rows a file (RealTime QA passages, "
+        print(f"rag bench scale --resync: JSONL dumps of one-passage articles, {DUMP_ROWS:,} rows a file (RealTime QA passages, "
               f"cycled), indexed by `rag index`'s own build; {os.cpu_count()} CPU cores")
         print(header(RESYNC_COLUMNS))
         rows = []
