@@ -1,6 +1,7 @@
 """Benchmark (not a test): precision and recall of the claim-support judges on a labelled claim set.
 
     .venv/bin/python scripts/bench_judges.py [--claims evals/claims-dev.jsonl] [--model] [--sweep]
+        [--pmi [--out FEATURES.jsonl] | --features FEATURES.jsonl] [--pmi-thresholds MEAN MIN]
 
 Each row of the claim set is a claim, the passages shown with it, the ones it cites and a human label
 (supported or not). A judge sees the cited passages (all of them when the claim cites none), as
@@ -14,6 +15,11 @@ Judges:
 - model: the 0.5B's own yes/no, read from llama.cpp's log-probabilities of " Yes" and " No"
   (`--model`; about a second a claim on 2 cores)
 - align+model: both must accept
+- pmi: how much the cited passages raise the 0.5B's likelihood of the claim, teacher-forced as its reply to the
+  question with and without them (`--pmi`): per-token log-probability gain (mean), and the least likely claim
+  token given the passages (min). Without `--pmi-thresholds` each threshold is the best F1 on the set being run,
+  which is tuning: for a held-out set pass the dev set's (printed by its run)
+- align+pmi: both must accept
 """
 
 from __future__ import annotations
@@ -69,6 +75,46 @@ class ModelJudge:
         return yes / (yes + no) if yes + no else 0.0
 
 
+PMI_SYSTEM = "Answer the question from the passages."
+
+
+class LikelihoodJudge:
+    """Option (b) of issue 12: the model's own evidence. Each claim is scored as the model's reply to its question,
+    teacher-forced through `LlamaCppBackend.choice_logprobs`, once after the cited passages and once with none.
+    A claim the passages state gains likelihood from them on every token; a swapped name or number is a token the
+    passages make no likelier (or less likely)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def features(self, claim: str, question: str, sources: list) -> dict[str, float]:
+        """mean: mean per-token gain in log-probability from the passages; min: the least likely claim token
+        given them; low: share of claim tokens below log-probability -4 given them."""
+        passages = "\n\n".join(dict.fromkeys(s.passage.chunk.text for s in sources))
+        given = [{"role": "system", "content": PMI_SYSTEM},
+                 {"role": "user", "content": f"Passages:\n{passages}\n\nQuestion: {question}"}]
+        bare = [{"role": "system", "content": PMI_SYSTEM}, {"role": "user", "content": f"Question: {question}"}]
+        with_passages = self.backend.choice_logprobs(given, [claim])[0]
+        without = self.backend.choice_logprobs(bare, [claim])[0]
+        gains = [a - b for a, b in zip(with_passages, without, strict=True)]
+        return {"mean": sum(gains) / len(gains), "min": min(with_passages),
+                "low": sum(lp < -4 for lp in with_passages) / len(with_passages)}
+
+
+def auc(values: list[float], labels: list[bool]) -> float:
+    """ROC AUC of `values` for telling supported (True) from unsupported claims; ties count a half."""
+    pos = [v for v, y in zip(values, labels, strict=True) if y]
+    neg = [v for v, y in zip(values, labels, strict=True) if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg)) if pos and neg else float("nan")
+
+
+def best_threshold(values: list[float], rows: list[dict]) -> float:
+    """The threshold (accept at >=) with the best F1 of accepting supported claims."""
+    candidates = sorted(set(values))
+    return max(candidates, key=lambda t: (scores([v >= t for v in values], rows)["f1"], -t))
+
+
 def scores(accepted: list[bool], rows: list[dict]) -> dict:
     """Precision and recall of accepting supported claims, and what was caught per kind."""
     tp = sum(a and r["supported"] for a, r in zip(accepted, rows, strict=True))
@@ -92,6 +138,11 @@ def main() -> None:
     parser.add_argument("--gguf", default="var/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
                         help="the model file of the yes/no judge (assembled by any `rag ask`)")
     parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
+    parser.add_argument("--out", help="write the pmi features of each claim to this JSONL file")
+    parser.add_argument("--features", help="the pmi features of an earlier --out run, instead of the model")
+    parser.add_argument("--pmi", action="store_true", help="also the likelihood-gain judge (slow: ~2 s a claim)")
+    parser.add_argument("--pmi-thresholds", type=float, nargs=2, metavar=("MEAN", "MIN"),
+                        help="fixed thresholds of the pmi judge (default: the best F1 on this set, printed)")
     args = parser.parse_args()
 
     from rag.checks.claims.align import AlignmentJudge
@@ -122,6 +173,31 @@ def main() -> None:
             results[f"model@{threshold}"] = [p >= threshold for p in p_yes]
         results["align+model@0.5"] = [a and p >= 0.5 for a, p in zip(results["align"], p_yes, strict=True)]
         print(f"model judge: {model_ms:.0f} ms per claim")
+    if args.pmi or args.features:
+        started = time.perf_counter()
+        if args.features:
+            saved = {f["id"]: f for f in map(json.loads, Path(args.features).read_text(encoding="utf-8").splitlines())}
+            feats = [saved[r["id"]] for r in rows]
+        else:
+            from rag.backends.local import LlamaCppBackend
+
+            pmi = LikelihoodJudge(LlamaCppBackend(Path(args.gguf), "local", context_tokens=4096))
+            feats = [pmi.features(r["claim"], r["question"], s) for r, s in zip(rows, sources, strict=True)]
+        pmi_ms = (time.perf_counter() - started) * 1000 / len(rows)
+        labels = [r["supported"] for r in rows]
+        for key in ("mean", "min", "low"):
+            sign = -1 if key == "low" else 1
+            print(f"pmi {key}: ROC AUC {auc([sign * f[key] for f in feats], labels):.3f}")
+        mean_t, min_t = args.pmi_thresholds or (best_threshold([f["mean"] for f in feats], rows),
+                                                best_threshold([f["min"] for f in feats], rows))
+        timing = "features read from file" if args.features else f"{pmi_ms:.0f} ms per claim"
+        print(f"pmi thresholds: mean >= {mean_t:.3f}, min >= {min_t:.3f}; {timing}")
+        results["pmi-mean"] = [f["mean"] >= mean_t for f in feats]
+        results["pmi-min"] = [f["min"] >= min_t for f in feats]
+        results["align+pmi-mean"] = [a and p for a, p in zip(results["align"], results["pmi-mean"], strict=True)]
+        results["align+pmi-min"] = [a and p for a, p in zip(results["align"], results["pmi-min"], strict=True)]
+        if args.out:
+            Path(args.out).write_text("".join(json.dumps({"id": r["id"], **f}) + "\n" for r, f in zip(rows, feats, strict=True)))
     print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, clauses)")
     for name, accepted in results.items():
         s = scores(accepted, rows)
