@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_judges.py [--claims evals/claims-dev.jsonl] [--model] [--sweep]
         [--pmi [--out FEATURES.jsonl] | --features FEATURES.jsonl] [--pmi-thresholds MEAN MIN]
+        [--reask [--reask-out REPLIES.jsonl] | --reask-replies REPLIES.jsonl]
 
 Each row of the claim set is a claim, the passages shown with it, the ones it cites and a human label
 (supported or not). A judge sees the cited passages (all of them when the claim cites none), as
@@ -20,6 +21,10 @@ Judges:
   token given the passages (min). Without `--pmi-thresholds` each threshold is the best F1 on the set being run,
   which is tuning: for a held-out set pass the dev set's (printed by its run)
 - align+pmi: both must accept
+- reask: option (c) of issue 12, the question asked again over the cited passages alone (the product's short
+  prompt, `--reask`; `--reask-out` keeps the replies): the claim is accepted when it holds at least half of the
+  new words of the reply (those the question lacks), and refused when the model finds no answer there
+- align+reask: both must accept
 """
 
 from __future__ import annotations
@@ -101,6 +106,34 @@ class LikelihoodJudge:
                 "low": sum(lp < -4 for lp in with_passages) / len(with_passages)}
 
 
+class ReaskJudge:
+    """Option (c) of issue 12: does the model, asked the question over the claim's passages alone, say the same?"""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def reply(self, question: str, sources: list) -> str:
+        """The model's short answer to `question` over the passages of `sources` (the product's prompt, temperature 0)."""
+        from rag.backends import GenerationParams
+        from rag.prompting import build_messages
+
+        passages = list({s.passage.chunk.id: s.passage for s in sources}.values())
+        messages = build_messages(question, passages, "short")
+        return "".join(self.backend.stream(messages, GenerationParams(max_tokens=96))).strip()
+
+    @staticmethod
+    def agrees(claim: str, reply: str, question: str, share: float = 0.5) -> bool:
+        """Whether `claim` holds at least `share` of the new words of `reply`; a reply that declines agrees with nothing."""
+        from rag.checks.abstention import declines
+        from rag.checks.grounding import Evidence
+        from rag.checks.verify import new_terms
+
+        said = new_terms(reply, question)
+        if not reply or declines(reply) or not said:
+            return False
+        return 1.0 - len(Evidence.of(claim).missing(said)) / len(said) >= share
+
+
 def auc(values: list[float], labels: list[bool]) -> float:
     """ROC AUC of `values` for telling supported (True) from unsupported claims; ties count a half."""
     pos = [v for v, y in zip(values, labels, strict=True) if y]
@@ -139,6 +172,9 @@ def main() -> None:
                         help="the model file of the yes/no judge (assembled by any `rag ask`)")
     parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
     parser.add_argument("--out", help="write the pmi features of each claim to this JSONL file")
+    parser.add_argument("--reask", action="store_true", help="also the re-asking judge (slow: a generation a claim)")
+    parser.add_argument("--reask-out", help="write each claim's re-asked reply to this JSONL file")
+    parser.add_argument("--reask-replies", help="the replies of an earlier --reask-out run, instead of the model")
     parser.add_argument("--features", help="the pmi features of an earlier --out run, instead of the model")
     parser.add_argument("--pmi", action="store_true", help="also the likelihood-gain judge (slow: ~2 s a claim)")
     parser.add_argument("--pmi-thresholds", type=float, nargs=2, metavar=("MEAN", "MIN"),
@@ -198,6 +234,23 @@ def main() -> None:
         results["align+pmi-min"] = [a and p for a, p in zip(results["align"], results["pmi-min"], strict=True)]
         if args.out:
             Path(args.out).write_text("".join(json.dumps({"id": r["id"], **f}) + "\n" for r, f in zip(rows, feats, strict=True)))
+    if args.reask or args.reask_replies:
+        started = time.perf_counter()
+        if args.reask_replies:
+            lines = Path(args.reask_replies).read_text(encoding="utf-8").splitlines()
+            saved = {f["id"]: f["reply"] for f in map(json.loads, lines)}
+            replies = [saved[r["id"]] for r in rows]
+        else:
+            from rag.backends.local import LlamaCppBackend
+
+            reask = ReaskJudge(LlamaCppBackend(Path(args.gguf), "local", context_tokens=4096))
+            replies = [reask.reply(r["question"], s) for r, s in zip(rows, sources, strict=True)]
+            print(f"reask judge: {(time.perf_counter() - started) * 1000 / len(rows):.0f} ms per claim")
+        if args.reask_out:
+            Path(args.reask_out).write_text("".join(json.dumps({"id": r["id"], "reply": a}) + "\n"
+                                                    for r, a in zip(rows, replies, strict=True)))
+        results["reask"] = [ReaskJudge.agrees(r["claim"], a, r["question"]) for r, a in zip(rows, replies, strict=True)]
+        results["align+reask"] = [a and b for a, b in zip(results["align"], results["reask"], strict=True)]
     print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, clauses)")
     for name, accepted in results.items():
         s = scores(accepted, rows)
