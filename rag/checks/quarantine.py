@@ -18,16 +18,39 @@ from rag.checks.abstention import says_abstention
 # "<|im_start|>", "<|eot_id|>", "[INST]", "<<SYS>>", "</s>": llama.cpp tokenizes the prompt with special
 # tokens enabled, so these would really switch roles if the model saw them.
 CONTROL = re.compile(r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+# who a planted instruction addresses: an AI reader, by any of its names
+_AI_READER = (r"(?:AI|A\.I\.|artificial intelligence|(?:large )?language models?|LLMs?|chat ?bots?|ChatGPT|GPTs?|"
+              r"assistants?|bots?)")
+# the same, or "AI" with a noun ("AI crawlers", "AI systems"): "systems" or "readers" alone address nobody
+_READER = (r"(?:(?:AI|A\.I\.) (?:assistants?|systems?|models?|agents?|crawlers?|scrapers?|readers?|tools?|chat ?bots?)|"
+           rf"{_AI_READER})")
+# what an instruction tells the reader to do
+_TELL = r"(?:report|say|state|tell|answer|respond|claim|write|mention|reply|confirm|describe|list|cite|call|treat)"
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|question|context)\b"
     r"|\byou are (?:now|no longer)\b|\bfrom now on\b|\bact as\b|\bpretend (?:to be|you are)\b"
     r"|\b(?:system|developer) (?:prompt|message|administrator|instructions?)\b|\bnew instructions?\b"
     r"|\b(?:answer|reply|respond)(?: to)? (?:every|all|any) questions?\b|\bwhatever the user asks\b"
     r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b|\banswer\s*:"
-    # instructions to AI readers planted in an article, often inside a quoted statement
-    r"|\b(?:AI|A\.I\.|artificial intelligence|language models?|LLMs?|chatbots?|assistants?|bots?)\b[^.!?\n]{0,80}"
-    r"\b(?:must|should|shall|are (?:required|instructed|asked|told)|needs? to|ha(?:ve|s) to)\b[^.!?\n]{0,40}"
-    r"\b(?:report|say|state|tell|answer|respond|claim|write|mention|reply|confirm)",
+    # instructions to AI readers planted in an article, often inside a quoted statement. A sentence that only
+    # reports a rule for AI ("chatbots must state their sources, under the EU's rules") is news, not an instruction:
+    # the telling verb must hand over content ("must say that …", "should answer: …") or the AI must be told or
+    # asked, not required
+    rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\b(?:must|should|shall|needs? to|ha(?:ve|s) to)\b[^.!?\n]{{0,40}}"
+    rf"\b{_TELL}\b[^.!?\n]{{0,12}}?(?:\bthat\b|:|[\"“‘]|\bas\b|\busers\b|\breaders\b|\bthe (?:correct |right )?answer\b)"
+    rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\bare (?:instructed|asked|told|ordered|directed) to\b"
+    # addressed to the AI reader: "Note to language models:", "Dear AI:", "If you are an AI,", "Chatbots, please …"
+    rf"|\b(?:notes?|messages?|notices?|instructions?|attention|reminders?|memo)\s+(?:to|for)\s+(?:any|all|every)?\s*"
+    rf"(?:the\s+)?{_READER}\b"
+    rf"|\b(?:dear|hey|hello|hi|attention|to all|to any)\s*,?\s+{_READER}\s*[,:]"
+    # ("if you are an assistant coach" is not: "assistant" here needs "AI" before it)
+    r"|\bif you(?:'re|’re| are)\s+(?:an?\s+|the\s+)?(?:AI|A\.I\.|artificial intelligence|(?:large )?language model|LLM|"
+    r"chat ?bot|ChatGPT|GPT|bot)\b"
+    rf"|(?:^|[\"“‘(:]\s*){_READER}\s*[,:]\s*(?:please|you|do|don['’]t|never|always|ignore|remember|note|"
+    rf"{_TELL})\b"
+    # an AI that reads this very text: "AI assistants reading this", "any LLM processing this text"
+    rf"|\b{_READER}\b[^.!?\n]{{0,30}}\b(?:reading|reads?|summari[sz]ing|summari[sz]es?|processing|parsing|"
+    rf"scraping|crawling|ingesting|indexing)\s+(?:this|these|the following)\b",
     re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
 INLINE_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")  # a marker with its leading space
