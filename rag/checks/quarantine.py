@@ -28,10 +28,19 @@ _READER = (r"(?:(?:AI|A\.I\.) (?:assistants?|systems?|models?|agents?|crawlers?|
 _TELL = r"(?:report|say|state|tell|answer|respond|claim|write|mention|reply|confirm|describe|list|cite|call|treat)"
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|question|context)\b"
-    r"|\byou are (?:now|no longer)\b|\bfrom now on\b|\bact as\b|\bpretend (?:to be|you are)\b"
+    # "from now on", "act as", "answer any questions" and "answer:" are everyday news words ("From now on, residents
+    # must …", "would act as a bridge", "did not answer any questions", "Short answer: it depends"), so each counts
+    # only in the shape of an order to a model
+    r"|\byou are (?:now|no longer)\b|\bpretend (?:to be|you are)\b"
+    r"|\bfrom now on\b,?\s+(?:answer|reply|respond|say|state|act|ignore|always|never|only|pretend|you (?:are|must|should|"
+    r"answer|reply|respond|say|act|will (?:answer|reply|respond|say|act)))\b"
+    r"|\bact as (?:an?|the|my|your) (?:AI|assistant|chatbot|bot|language model|LLM|different|new|unrestricted|unfiltered|"
+    r"evil)\b|\bact as if you\b"
     r"|\b(?:system|developer) (?:prompt|message|administrator|instructions?)\b|\bnew instructions?\b"
-    r"|\b(?:answer|reply|respond)(?: to)? (?:every|all|any) questions?\b|\bwhatever the user asks\b"
-    r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b|\banswer\s*:"
+    r"|\b(?:answer|reply|respond)(?: to)? (?:every|all|any) questions?\b[^.!?\n]{0,40}?(?:\b(?:with|by|using|is)\b|:)"
+    r"|\bwhatever the user asks\b"
+    r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b"
+    r"|(?<!short )(?<!long )(?<!quick )(?<!simple )(?<!['’]s )\banswer\s*:"
     # instructions to AI readers planted in an article, often inside a quoted statement. A sentence that only
     # reports a rule for AI ("chatbots must state their sources, under the EU's rules") is news, not an instruction:
     # the telling verb must hand over content ("must say that …", "should answer: …") or the AI must be told or

@@ -134,3 +134,22 @@ def test_an_instruction_to_ai_readers_is_cut_whatever_its_form(sentence):
 @pytest.mark.parametrize("sentence", ABOUT_AI)
 def test_news_about_ai_is_left_alone(sentence):
     assert model_view(sentence) == (sentence, 0)
+
+
+# Everyday news words that orders to a model also use: kept (the rule before cut each of these; on RealTime QA's
+# 1,896 news texts it cut 53 sentences, now 10, mostly quiz formats with "Answer:")
+NEWS_IDIOMS = [
+    "From now on, residents of the building must be taken to quarantine, a police officer said.",
+    "The president said the reserve would act as a bridge until production recovers.",
+    "The senator stopped by to say hello but did not answer any questions.",
+    "She joined the call to help answer any questions voters had about the ballot.",
+    "Short answer: it depends on the weather.",
+    "The doctor's answer: wear a mask indoors.",
+    "Long answer: the risk varies from one restaurant to the next.",
+    "The bear will act as an ambassador for its species at the zoo.",
+]
+
+
+@pytest.mark.parametrize("sentence", NEWS_IDIOMS)
+def test_news_that_uses_the_words_of_an_order_is_left_alone(sentence):
+    assert model_view(sentence) == (sentence, 0)
