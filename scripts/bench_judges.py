@@ -1,7 +1,7 @@
 """Benchmark (not a test): precision and recall of the claim-support judges on a labelled claim set.
 
     .venv/bin/python scripts/bench_judges.py [--claims evals/claims-dev.jsonl] [--model] [--sweep]
-        [--pmi [--out FEATURES.jsonl] | --features FEATURES.jsonl] [--pmi-thresholds MEAN MIN]
+        [--pmi [--pmi-out FEATURES.jsonl] | --pmi-features FEATURES.jsonl] [--pmi-thresholds MEAN MIN]
         [--reask [--reask-out REPLIES.jsonl] | --reask-replies REPLIES.jsonl]
 
 Each row of the claim set is a claim, the passages shown with it, the ones it cites and a human label
@@ -171,11 +171,11 @@ def main() -> None:
     parser.add_argument("--gguf", default="var/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
                         help="the model file of the yes/no judge (assembled by any `rag ask`)")
     parser.add_argument("--sweep", action="store_true", help="precision/recall of align at several thresholds")
-    parser.add_argument("--out", help="write the pmi features of each claim to this JSONL file")
+    parser.add_argument("--pmi-out", help="write the pmi features of each claim to this JSONL file")
     parser.add_argument("--reask", action="store_true", help="also the re-asking judge (slow: a generation a claim)")
     parser.add_argument("--reask-out", help="write each claim's re-asked reply to this JSONL file")
     parser.add_argument("--reask-replies", help="the replies of an earlier --reask-out run, instead of the model")
-    parser.add_argument("--features", help="the pmi features of an earlier --out run, instead of the model")
+    parser.add_argument("--pmi-features", help="the pmi features of an earlier --pmi-out run, instead of the model")
     parser.add_argument("--pmi", action="store_true", help="also the likelihood-gain judge (slow: ~2 s a claim)")
     parser.add_argument("--pmi-thresholds", type=float, nargs=2, metavar=("MEAN", "MIN"),
                         help="fixed thresholds of the pmi judge (default: the best F1 on this set, printed)")
@@ -209,10 +209,10 @@ def main() -> None:
             results[f"model@{threshold}"] = [p >= threshold for p in p_yes]
         results["align+model@0.5"] = [a and p >= 0.5 for a, p in zip(results["align"], p_yes, strict=True)]
         print(f"model judge: {model_ms:.0f} ms per claim")
-    if args.pmi or args.features:
+    if args.pmi or args.pmi_features:
         started = time.perf_counter()
-        if args.features:
-            saved = {f["id"]: f for f in map(json.loads, Path(args.features).read_text(encoding="utf-8").splitlines())}
+        if args.pmi_features:
+            saved = {f["id"]: f for f in map(json.loads, Path(args.pmi_features).read_text(encoding="utf-8").splitlines())}
             feats = [saved[r["id"]] for r in rows]
         else:
             from rag.backends.local import LlamaCppBackend
@@ -226,14 +226,15 @@ def main() -> None:
             print(f"pmi {key}: ROC AUC {auc([sign * f[key] for f in feats], labels):.3f}")
         mean_t, min_t = args.pmi_thresholds or (best_threshold([f["mean"] for f in feats], rows),
                                                 best_threshold([f["min"] for f in feats], rows))
-        timing = "features read from file" if args.features else f"{pmi_ms:.0f} ms per claim"
+        timing = "features read from file" if args.pmi_features else f"{pmi_ms:.0f} ms per claim"
         print(f"pmi thresholds: mean >= {mean_t:.3f}, min >= {min_t:.3f}; {timing}")
         results["pmi-mean"] = [f["mean"] >= mean_t for f in feats]
         results["pmi-min"] = [f["min"] >= min_t for f in feats]
         results["align+pmi-mean"] = [a and p for a, p in zip(results["align"], results["pmi-mean"], strict=True)]
         results["align+pmi-min"] = [a and p for a, p in zip(results["align"], results["pmi-min"], strict=True)]
-        if args.out:
-            Path(args.out).write_text("".join(json.dumps({"id": r["id"], **f}) + "\n" for r, f in zip(rows, feats, strict=True)))
+        if args.pmi_out:
+            Path(args.pmi_out).write_text("".join(json.dumps({"id": r["id"], **f}) + "\n"
+                                                  for r, f in zip(rows, feats, strict=True)))
     if args.reask or args.reask_replies:
         started = time.perf_counter()
         if args.reask_replies:

@@ -46,7 +46,7 @@ _INSTRUCTION = re.compile(
     # the telling verb must hand over content ("must say that …", "should answer: …") or the AI must be told or
     # asked, not required
     rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\b(?:must|should|shall|needs? to|ha(?:ve|s) to)\b[^.!?\n]{{0,40}}"
-    rf"\b{_TELL}\b[^.!?\n]{{0,12}}?(?:\bthat\b|:|[\"“‘]|\bas\b|\busers\b|\breaders\b|\bthe (?:correct |right )?answer\b)"
+    rf"\b{_TELL}\b[^.!?\n]{{0,12}}?(?:\bthat\b|:|[\"“‘]|\bas\b|\bthe (?:correct |right )?answer\b)"
     rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\bare (?:instructed|asked|told|ordered|directed) to\b"
     # addressed to the AI reader: "Note to language models:", "Dear AI:", "If you are an AI,", "Chatbots, please …"
     rf"|\b(?:notes?|messages?|notices?|instructions?|attention|reminders?|memo)\s+(?:to|for)\s+(?:any|all|every)?\s*"
