@@ -159,3 +159,18 @@ def test_bylines_requests_for_comment_plugs_and_captions_are_never_quoted_as_con
     shown = passage(1, text)
     v = quote(question, verify(question, [shown], draft, AlignmentJudge(None)), [shown], HashEmbedder())
     assert v.text == kept
+
+
+def test_a_sentence_two_outlets_print_in_different_typography_is_quoted_once():
+    # wire copy: one outlet prints straight quotes and apostrophes, the other curly ones and a non-breaking space
+    met = passage(1, "In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model.")
+    straight = passage(2, "\"We want the data abroad to train Tesla's driving software,\" the company's filing said.",
+                       start=0)
+    curly = passage(3, "“We want the data abroad to train Tesla’s driving software,” the company’s\u00a0filing said.",
+                    start=0)
+    shown = [met, straight, curly]
+    v = quote("Why does Tesla want the data abroad to train its driving software?",
+              verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
+                     AlignmentJudge(None)), shown, HashEmbedder())
+    assert v.text == ("In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
+                      "\"We want the data abroad to train Tesla's driving software,\" the company's filing said. [2]")

@@ -85,8 +85,13 @@ def _nearest_elsewhere(sources: list[Source], chosen: list[Source], nearness: di
     return added
 
 
+# two outlets print the same wire sentence with straight or curly quotes, hyphens or dashes, and other spaces
+_TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-",
+                             "\u00a0": " "})
+
+
 def _folded(text: str) -> str:
-    return " ".join(text.lower().split())
+    return " ".join(text.translate(_TYPOGRAPHY).lower().split())
 
 
 def quote_answer(question: str, verdict: Verdict, passages: list[Passage], embedder: Embedder | None,
