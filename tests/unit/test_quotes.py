@@ -68,16 +68,26 @@ def test_a_sentence_of_another_shown_passage_is_added_when_it_is_near_the_questi
     assert v.claims[2].support[0].chunk_id == "d2:0"
 
 
-def test_a_sentence_two_articles_share_is_quoted_once():
-    met = passage(1, "In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model.")
-    wire = passage(3, "The company wants to move the data abroad to train its driving software. "
-                      "Reuters reported the plan first.", start=0)
-    shown = [met, DATA, wire]
-    v = quote("Why does the company want to move the data abroad?",
-              verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
-                     AlignmentJudge(None)), shown, HashEmbedder())
-    assert v.text == ("In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
-                      "The company wants to move the data abroad to train its driving software. [2]")
+MET = passage(1, "In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model.")
+# wire copy: the same sentence in two articles; the second pair prints it with straight quotes and apostrophes in one
+# outlet, curly ones and a non-breaking space in the other
+STRAIGHT = "\"We want the data abroad to train Tesla's driving software,\" the company's filing said."
+CURLY = "“We want the data abroad to train Tesla’s driving software,” the company’s\u00a0filing said."
+
+
+@pytest.mark.parametrize(("question", "second", "third"), [
+    ("Why does the company want to move the data abroad?", DATA,
+     passage(3, "The company wants to move the data abroad to train its driving software. "
+                "Reuters reported the plan first.", start=0)),
+    ("Why does Tesla want the data abroad to train its driving software?", passage(2, STRAIGHT, start=0),
+     passage(3, CURLY, start=0)),
+])
+def test_a_sentence_two_articles_share_is_quoted_once_whatever_its_typography(question, second, third):
+    shown = [MET, second, third]
+    v = quote(question, verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
+                               AlignmentJudge(None)), shown, HashEmbedder())
+    shared = "The company wants to move the data abroad to train its driving software." if second is DATA else STRAIGHT
+    assert v.text == f"In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] {shared} [2]"
 
 
 def test_sentences_of_other_passages_below_the_similarity_floor_are_not_added():
@@ -160,17 +170,3 @@ def test_bylines_requests_for_comment_plugs_and_captions_are_never_quoted_as_con
     v = quote(question, verify(question, [shown], draft, AlignmentJudge(None)), [shown], HashEmbedder())
     assert v.text == kept
 
-
-def test_a_sentence_two_outlets_print_in_different_typography_is_quoted_once():
-    # wire copy: one outlet prints straight quotes and apostrophes, the other curly ones and a non-breaking space
-    met = passage(1, "In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model.")
-    straight = passage(2, "\"We want the data abroad to train Tesla's driving software,\" the company's filing said.",
-                       start=0)
-    curly = passage(3, "“We want the data abroad to train Tesla’s driving software,” the company’s\u00a0filing said.",
-                    start=0)
-    shown = [met, straight, curly]
-    v = quote("Why does Tesla want the data abroad to train its driving software?",
-              verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
-                     AlignmentJudge(None)), shown, HashEmbedder())
-    assert v.text == ("In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] "
-                      "\"We want the data abroad to train Tesla's driving software,\" the company's filing said. [2]")
