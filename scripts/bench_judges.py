@@ -30,6 +30,7 @@ Judges:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import time
@@ -43,6 +44,18 @@ MODEL_PROMPT = ("Passages:\n{passages}\n\nClaim: {claim}\n\n"
 def load_rows(path: Path) -> list[dict]:
     """The labelled claims of a JSONL file."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def saved_for(path: str, rows: list[dict]) -> list[dict]:
+    """The records of an earlier `--pmi-out`/`--reask-out` file, in the order of `rows` (matched by claim id)."""
+    saved = {record["id"]: record for record in load_rows(Path(path))}
+    return [saved[row["id"]] for row in rows]
+
+
+def save_for(path: str, rows: list[dict], records: list[dict]) -> None:
+    """Write one record per claim, keyed by its id, for a later run to read with `saved_for`."""
+    Path(path).write_text("".join(json.dumps({"id": row["id"], **record}) + "\n"
+                                  for row, record in zip(rows, records, strict=True)), encoding="utf-8")
 
 
 def sources_for(row: dict) -> list:
@@ -209,15 +222,19 @@ def main() -> None:
             results[f"model@{threshold}"] = [p >= threshold for p in p_yes]
         results["align+model@0.5"] = [a and p >= 0.5 for a, p in zip(results["align"], p_yes, strict=True)]
         print(f"model judge: {model_ms:.0f} ms per claim")
+    @functools.cache
+    def local_model():
+        """The 0.5B, loaded once for whichever model-based judges run."""
+        from rag.backends.local import LlamaCppBackend
+
+        return LlamaCppBackend(Path(args.gguf), "local", context_tokens=4096)
+
     if args.pmi or args.pmi_features:
         started = time.perf_counter()
         if args.pmi_features:
-            saved = {f["id"]: f for f in map(json.loads, Path(args.pmi_features).read_text(encoding="utf-8").splitlines())}
-            feats = [saved[r["id"]] for r in rows]
+            feats = saved_for(args.pmi_features, rows)
         else:
-            from rag.backends.local import LlamaCppBackend
-
-            pmi = LikelihoodJudge(LlamaCppBackend(Path(args.gguf), "local", context_tokens=4096))
+            pmi = LikelihoodJudge(local_model())
             feats = [pmi.features(r["claim"], r["question"], s) for r, s in zip(rows, sources, strict=True)]
         pmi_ms = (time.perf_counter() - started) * 1000 / len(rows)
         labels = [r["supported"] for r in rows]
@@ -233,23 +250,17 @@ def main() -> None:
         results["align+pmi-mean"] = [a and p for a, p in zip(results["align"], results["pmi-mean"], strict=True)]
         results["align+pmi-min"] = [a and p for a, p in zip(results["align"], results["pmi-min"], strict=True)]
         if args.pmi_out:
-            Path(args.pmi_out).write_text("".join(json.dumps({"id": r["id"], **f}) + "\n"
-                                                  for r, f in zip(rows, feats, strict=True)))
+            save_for(args.pmi_out, rows, feats)
     if args.reask or args.reask_replies:
         started = time.perf_counter()
         if args.reask_replies:
-            lines = Path(args.reask_replies).read_text(encoding="utf-8").splitlines()
-            saved = {f["id"]: f["reply"] for f in map(json.loads, lines)}
-            replies = [saved[r["id"]] for r in rows]
+            replies = [record["reply"] for record in saved_for(args.reask_replies, rows)]
         else:
-            from rag.backends.local import LlamaCppBackend
-
-            reask = ReaskJudge(LlamaCppBackend(Path(args.gguf), "local", context_tokens=4096))
+            reask = ReaskJudge(local_model())
             replies = [reask.reply(r["question"], s) for r, s in zip(rows, sources, strict=True)]
             print(f"reask judge: {(time.perf_counter() - started) * 1000 / len(rows):.0f} ms per claim")
         if args.reask_out:
-            Path(args.reask_out).write_text("".join(json.dumps({"id": r["id"], "reply": a}) + "\n"
-                                                    for r, a in zip(rows, replies, strict=True)))
+            save_for(args.reask_out, rows, [{"reply": reply} for reply in replies])
         results["reask"] = [ReaskJudge.agrees(r["claim"], a, r["question"]) for r, a in zip(rows, replies, strict=True)]
         results["align+reask"] = [a and b for a, b in zip(results["align"], results["reask"], strict=True)]
     print(f"align judge: {align_ms:.1f} ms per claim (sentence split, MiniLM, clauses)")
