@@ -19,8 +19,9 @@ from rag.checks.abstention import says_abstention
 # tokens enabled, so these would really switch roles if the model saw them.
 CONTROL = re.compile(r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
 # who a planted instruction addresses: an AI reader, by any of its names
-_AI_READER = (r"(?:AI|A\.I\.|artificial intelligence|(?:large )?language models?|LLMs?|chat ?bots?|ChatGPT|GPTs?|"
-              r"assistants?|bots?)")
+# ("if you are an assistant coach" is no instruction: the names but "assistant" say an AI on their own)
+_AI_NAMES = r"(?:AI|A\.I\.|artificial intelligence|(?:large )?language models?|LLMs?|chat ?bots?|ChatGPT|GPTs?|bots?)"
+_AI_READER = rf"(?:{_AI_NAMES}|assistants?)"
 # the same, or "AI" with a noun ("AI crawlers", "AI systems"): "systems" or "readers" alone address nobody
 _READER = (r"(?:(?:AI|A\.I\.) (?:assistants?|systems?|models?|agents?|crawlers?|scrapers?|readers?|tools?|chat ?bots?)|"
            rf"{_AI_READER})")
@@ -52,9 +53,7 @@ _INSTRUCTION = re.compile(
     rf"|\b(?:notes?|messages?|notices?|instructions?|attention|reminders?|memo)\s+(?:to|for)\s+(?:any|all|every)?\s*"
     rf"(?:the\s+)?{_READER}\b"
     rf"|\b(?:dear|hey|hello|hi|attention|to all|to any)\s*,?\s+{_READER}\s*[,:]"
-    # ("if you are an assistant coach" is not: "assistant" here needs "AI" before it)
-    r"|\bif you(?:'re|’re| are)\s+(?:an?\s+|the\s+)?(?:AI|A\.I\.|artificial intelligence|(?:large )?language model|LLM|"
-    r"chat ?bot|ChatGPT|GPT|bot)\b"
+    rf"|\bif you(?:'re|’re| are)\s+(?:an?\s+|the\s+)?{_AI_NAMES}\b"
     rf"|(?:^|[\"“‘(:]\s*){_READER}\s*[,:]\s*(?:please|you|do|don['’]t|never|always|ignore|remember|note|"
     rf"{_TELL})\b"
     # an AI that reads this very text: "AI assistants reading this", "any LLM processing this text"
