@@ -75,18 +75,18 @@ STRAIGHT = "\"We want the data abroad to train Tesla's driving software,\" the c
 CURLY = "“We want the data abroad to train Tesla’s driving software,” the company’s\u00a0filing said."
 
 
-@pytest.mark.parametrize(("question", "second", "third"), [
+@pytest.mark.parametrize(("question", "second", "third", "shared"), [
     ("Why does the company want to move the data abroad?", DATA,
      passage(3, "The company wants to move the data abroad to train its driving software. "
-                "Reuters reported the plan first.", start=0)),
+                "Reuters reported the plan first.", start=0),
+     "The company wants to move the data abroad to train its driving software."),
     ("Why does Tesla want the data abroad to train its driving software?", passage(2, STRAIGHT, start=0),
-     passage(3, CURLY, start=0)),
+     passage(3, CURLY, start=0), STRAIGHT),
 ])
-def test_a_sentence_two_articles_share_is_quoted_once_whatever_its_typography(question, second, third):
+def test_a_sentence_two_articles_share_is_quoted_once_whatever_its_typography(question, second, third, shared):
     shown = [MET, second, third]
     v = quote(question, verify(QUESTION, shown, "Musk met Premier Li Qiang, who praised Tesla as a successful model [1].",
                                AlignmentJudge(None)), shown, HashEmbedder())
-    shared = "The company wants to move the data abroad to train its driving software." if second is DATA else STRAIGHT
     assert v.text == f"In Beijing Musk met Chinese Premier Li Qiang, who praised Tesla as a successful model. [1] {shared} [2]"
 
 
@@ -169,4 +169,3 @@ def test_bylines_requests_for_comment_plugs_and_captions_are_never_quoted_as_con
     shown = passage(1, text)
     v = quote(question, verify(question, [shown], draft, AlignmentJudge(None)), [shown], HashEmbedder())
     assert v.text == kept
-
