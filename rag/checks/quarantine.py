@@ -41,12 +41,19 @@ _INSTRUCTION = re.compile(
     r"|\b(?:answer|reply|respond)(?: to)? (?:every|all|any) questions?\b[^.!?\n]{0,40}?(?:\b(?:with|by|using|is)\b|:)"
     r"|\bwhatever the user asks\b"
     r"|\b(?:reply|respond|answer) with\b|\bcite passage\b|\bpassage \[?\d+\]?\b"
-    r"|(?<!short )(?<!long )(?<!quick )(?<!simple )(?<!['’]s )\banswer\s*:"
+    # (the look-behinds follow the word, so they run only where "answer" stands)
+    r"|\banswer(?<!short answer)(?<!long answer)(?<!quick answer)(?<!simple answer)(?<!['’]s answer)\s*:",
+    re.IGNORECASE)
+# A sentence that names no AI addresses none, so the costlier rules below run only where `_NAMES_AI` finds a name
+# ("(?!\w)" rather than "\b" after it, so "A.I." counts too); on real news this keeps the quarantine near its old
+# cost (scripts/bench_quarantine.py)
+_NAMES_AI = re.compile(rf"\b{_AI_READER}(?!\w)", re.IGNORECASE)
+_TO_AI_READER = re.compile(
     # instructions to AI readers planted in an article, often inside a quoted statement. A sentence that only
     # reports a rule for AI ("chatbots must state their sources, under the EU's rules") is news, not an instruction:
     # the telling verb must hand over content ("must say that …", "should answer: …") or the AI must be told or
     # asked, not required
-    rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\b(?:must|should|shall|needs? to|ha(?:ve|s) to)\b[^.!?\n]{{0,40}}"
+    rf"\b{_AI_READER}\b[^.!?\n]{{0,80}}\b(?:must|should|shall|needs? to|ha(?:ve|s) to)\b[^.!?\n]{{0,40}}"
     rf"\b{_TELL}\b[^.!?\n]{{0,12}}?(?:\bthat\b|:|[\"“‘]|\bas\b|\bthe (?:correct |right )?answer\b)"
     rf"|\b{_AI_READER}\b[^.!?\n]{{0,80}}\bare (?:instructed|asked|told|ordered|directed) to\b"
     # addressed to the AI reader: "Note to language models:", "Dear AI:", "If you are an AI,", "Chatbots, please …"
@@ -63,6 +70,11 @@ _INSTRUCTION = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
 INLINE_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")  # a marker with its leading space
 _SAFE = str.maketrans({"<": "‹", ">": "›", "|": "¦", "[": "(", "]": ")"})
+
+
+def _instructs(sentence: str) -> bool:
+    """Whether `sentence` instructs the model: a generic order, or one addressed to an AI reader."""
+    return bool(_INSTRUCTION.search(sentence) or (_NAMES_AI.search(sentence) and _TO_AI_READER.search(sentence)))
 
 
 def defang(text: str) -> str:
@@ -84,7 +96,7 @@ def model_view(text: str) -> tuple[str, int]:
     for sentence in _SENTENCE.findall(text):
         if not sentence:
             continue
-        if CONTROL.search(sentence) or _INSTRUCTION.search(sentence) or says_abstention(sentence):
+        if CONTROL.search(sentence) or _instructs(sentence) or says_abstention(sentence):
             cut += 1
             kept.append("\n" if sentence.endswith("\n") else " ")
             continue
