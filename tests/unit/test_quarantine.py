@@ -138,7 +138,7 @@ def test_news_about_ai_is_left_alone(sentence):
 
 
 # Everyday news words that orders to a model also use: kept (the rule before cut each of these; on RealTime QA's
-# 1,896 news texts it cut 53 sentences, now 10, mostly quiz formats with "Answer:")
+# 1,661 news pages it cut 43 sentences, now 10, mostly quiz formats with "Answer:": scripts/bench_quarantine.py)
 NEWS_IDIOMS = [
     "From now on, residents of the building must be taken to quarantine, a police officer said.",
     "The president said the reserve would act as a bridge until production recovers.",
