@@ -16,11 +16,10 @@ from rag import store
 from rag.embedders.minilm import Embedder
 from rag.errors import IndexCorruptError, InputError
 from rag.index.anchoring import DATES_VERSION, date_chunks
-from rag.index.chunking import Chunker, ChunkingSettings
-from rag.index.sources import Skipped, SourceFile, discover, is_dump, read_article, read_dump
+from rag.index.chunking import ChunkingSettings
+from rag.index.pipeline import LocalPipeline, Pipeline, Work
+from rag.index.sources import Skipped, SourceFile, discover, is_dump, read_dump
 from rag.types import Article, Chunk
-
-EMBED_SLICE = 256  # passages per embedding call: progress granularity, and a bound on tokenizer memory
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,13 @@ def build_index(
     say: Callable[[str], None] = lambda _: None,
     progress: bool = False,
     fields: dict[str, str] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> BuildReport:
     """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources.
 
     `fields` names a dump's fields by role (`{"text": "body"}`); the index records them, so a re-sync
-    reads the dumps the same way without being told again."""
+    reads the dumps the same way without being told again. `pipeline` reads, chunks and embeds what changed:
+    in this process by default, or on Ray (`rag.index.distributed.RayPipeline`)."""
     started = time.perf_counter()
     settings = settings or ChunkingSettings()
     with store.writer(index_dir, say):
@@ -84,15 +85,76 @@ def build_index(
         by_source: dict[str, dict[str, store.ArticleEntry]] = {}  # a dump's recorded rows, found without a scan each
         for article_id, entry in old_articles.items():
             by_source.setdefault(entry.source, {})[article_id] = entry
-        chunker = Chunker(embedder.count_tokens, settings)
+        # Decide first, in order, what to keep and what to (re)index; the pipeline then reads, chunks and embeds the
+        # work (here or on Ray), and the plan puts chunks and vectors back in this order.
+        # kept (id, entry, unchanged?), work, or a dump's bad row (reported in the order the files were found)
+        plan: list[tuple[str, store.ArticleEntry, bool] | Work | Skipped] = []
+        pending: dict[int, tuple[store.ArticleEntry, store.ArticleEntry | None]] = {}  # slot -> (entry, previous)
+        claimed: dict[str, str] = {}  # article id -> its source, so a dump row cannot take another article's id
+
+        def keep(article_id: str, entry: store.ArticleEntry, unchanged: bool = True) -> None:
+            """Carry an article's chunks and vectors over from the previous index, unembedded."""
+            plan.append((article_id, entry, unchanged))
+            claimed[article_id] = entry.source
+
+        def redo(entry: store.ArticleEntry, old: store.ArticleEntry | None, source: SourceFile | None = None,
+                 article: Article | None = None) -> None:
+            slot = len(plan)
+            plan.append(Work(slot, source, article))
+            pending[slot] = (entry, old)
+            claimed[article.id if article else source.article_id] = entry.source
+
+        def sync_dump(source: SourceFile) -> None:
+            """A dump's rows: an unchanged file costs nothing, and in a changed one only changed rows are embedded."""
+            recorded = by_source.get(str(source.path), {})
+
+            def keep_recorded(unchanged: bool = False) -> None:
+                for article_id, entry in recorded.items():
+                    keep(article_id, entry, unchanged)
+
+            if recorded and not remapped and all(e.file_sha256 == source.sha256 for e in recorded.values()):
+                keep_recorded(unchanged=True)
+                return
+            found = read_dump(source, fields)
+            if isinstance(found, Skipped):
+                plan.append(found)
+                keep_recorded()  # the indexed rows rather than lose them
+                return
+            rows, bad = found
+            plan.extend(bad)
+            if not rows:  # every row bad (a changed export, a field renamed): keep what was indexed
+                keep_recorded()
+                return
+            for row in rows:
+                article, old = row.article, old_articles.get(row.article.id)
+                if article.id in claimed:
+                    plan.append(Skipped(source.path, f"same article id {article.id} as in {claimed[article.id]}"))
+                    continue
+                entry = store.ArticleEntry(str(source.path), row.sha256, article.title, article.published, 0,
+                                           file_sha256=source.sha256, url=article.url)
+                if old and old.sha256 == row.sha256:
+                    keep(article.id, replace(entry, chunks=old.chunks, date_conflicts=old.date_conflicts))
+                else:
+                    redo(entry, old, article=article)
+
+        for source in files:
+            if is_dump(source.path):
+                sync_dump(source)
+                continue
+            old = old_articles.get(source.article_id)
+            if old and old.sha256 == source.sha256:
+                keep(source.article_id, replace(old, source=str(source.path)))
+            else:
+                redo(store.ArticleEntry(str(source.path), source.sha256, "", None, 0), old, source=source)
+
+        work = [item for item in plan if isinstance(item, Work)]
+        done = {d.prepared.slot: d for d in (pipeline or LocalPipeline(embedder, settings)).run(work, say, progress)}
         chunks: list[Chunk] = []
-        vectors: list[list[int] | int] = []  # per article: its rows in the previous index, or how many to embed
+        vectors: list[list[int] | np.ndarray] = []  # per article: its rows in the previous index, or its new vectors
         articles: dict[str, store.ArticleEntry] = {}
         added, updated, unchanged = [], [], []
-        to_embed: list[Chunk] = []
 
-        def keep(article_id: str, entry: store.ArticleEntry) -> None:
-            """Carry an article's chunks and vectors over from the previous index, unembedded."""
+        def carry(article_id: str, entry: store.ArticleEntry) -> None:
             rows = old_rows[article_id]
             kept = [previous.chunks[r] for r in rows]
             if redate:
@@ -102,70 +164,27 @@ def build_index(
             vectors.append(rows)
             articles[article_id] = entry
 
-        def embed(article: Article, entry: store.ArticleEntry) -> list[Chunk]:
-            """Chunk an article whose vectors are to be computed (in one batched pass, below)."""
-            new_chunks, conflicts = date_chunks(chunker.chunk(article))  # dates at index time, not per question
-            chunks.extend(new_chunks)
-            to_embed.extend(new_chunks)
-            vectors.append(len(new_chunks))  # placeholder: rows taken from one batched embedding pass
-            articles[article.id] = replace(entry, chunks=len(new_chunks), date_conflicts=conflicts)
-            return new_chunks
-
-        def sync_dump(source: SourceFile) -> None:
-            """A dump's rows: an unchanged file costs nothing, and in a changed one only changed rows are embedded."""
-            recorded = by_source.get(str(source.path), {})
-
-            def keep_recorded() -> None:
-                for article_id, entry in recorded.items():
-                    keep(article_id, entry)
-
-            if recorded and not remapped and all(e.file_sha256 == source.sha256 for e in recorded.values()):
-                keep_recorded()
-                unchanged.extend(recorded)
-                return
-            found = read_dump(source, fields)
-            if isinstance(found, Skipped):
-                skipped.append(found)
-                keep_recorded()  # the indexed rows rather than lose them
-                return
-            rows, bad = found
-            skipped.extend(bad)
-            if not rows:  # every row bad (a changed export, a field renamed): keep what was indexed
-                keep_recorded()
-                return
-            for row in rows:
-                article, old = row.article, old_articles.get(row.article.id)
-                if article.id in articles:
-                    skipped.append(Skipped(source.path, f"same article id {article.id} as in {articles[article.id].source}"))
-                    continue
-                entry = store.ArticleEntry(str(source.path), row.sha256, article.title, article.published, 0,
-                                           file_sha256=source.sha256, url=article.url)
-                if old and old.sha256 == row.sha256:
-                    keep(article.id, replace(entry, chunks=old.chunks, date_conflicts=old.date_conflicts))
-                    unchanged.append(article.id)
-                else:
-                    embed(article, entry)
-                    (updated if old else added).append(article.id)
-
-        for source in files:
-            if is_dump(source.path):
-                sync_dump(source)
+        for item in plan:
+            if isinstance(item, Skipped):
+                skipped.append(item)
                 continue
-            old = old_articles.get(source.article_id)
-            if old and old.sha256 == source.sha256:
-                keep(source.article_id, replace(old, source=str(source.path)))
-                unchanged.append(source.article_id)
+            if not isinstance(item, Work):
+                carry(item[0], item[1])
+                if item[2]:
+                    unchanged.append(item[0])
                 continue
-            article = read_article(source)
+            (entry, old), prepared = pending[item.slot], done[item.slot].prepared
+            article = prepared.article
             if isinstance(article, Skipped):
                 skipped.append(article)
                 if old:  # keep the indexed version rather than lose a readable article
-                    keep(source.article_id, old)
+                    carry(item.source.article_id, old)
                 continue
-            embed(article, store.ArticleEntry(str(source.path), source.sha256, article.title, article.published, 0,
-                                              url=article.url))
+            chunks.extend(prepared.chunks)
+            vectors.append(done[item.slot].vectors)
+            articles[article.id] = replace(entry, title=article.title, published=article.published, url=article.url,
+                                           chunks=len(prepared.chunks), date_conflicts=prepared.date_conflicts)
             (updated if old else added).append(article.id)
-        embedded = _embed(embedder, to_embed, say, progress)
         removed = sorted(set(old_articles) - set(articles))
         manifest = store.Manifest(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -175,15 +194,16 @@ def build_index(
         if previous is not None and _same_index(previous.manifest, manifest):
             notes.append("nothing changed: the index is as it was")
         else:
-            matrix = _assemble(vectors, embedded, previous.vectors if previous else None, embedder.dim)
+            matrix = _assemble(vectors, previous.vectors if previous else None, embedder.dim)
             store.save(index_dir, manifest, chunks, matrix, trained=previous.faiss_index if previous else None)
+    embedded = sum(len(d.prepared.chunks) for d in done.values())
     conflicted = tuple(sorted(k for k, e in articles.items() if e.date_conflicts))
     if conflicted:
         shown = ", ".join(conflicted[:5]) + (f" and {len(conflicted) - 5} more" if len(conflicted) > 5 else "")
         notes.append(f"{len(conflicted)} article(s) give a weekday a date other than the one their published date "
                      f"implies, so that date may be wrong (the stated dates are kept): {shown}")
     return BuildReport(index_dir, tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(skipped),
-                       len(to_embed), len(chunks), time.perf_counter() - started, tuple(notes), conflicted)
+                       embedded, len(chunks), time.perf_counter() - started, tuple(notes), conflicted)
 
 
 def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSettings, rebuild: bool):
@@ -227,38 +247,9 @@ def _rows_by_article(previous: store.Store) -> dict[str, list[int]]:
     return rows
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], say: Callable[[str], None], progress: bool) -> np.ndarray:
-    """Embed every chunk, longest first, in slices that drive the progress bar; rows in chunk order.
-
-    Sorting the whole corpus by length (not only within each call) puts passages of similar length
-    in the same batch, so little compute goes to padding.
-    """
-    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    if not chunks:
-        return out
-    say(f"embedding {len(chunks)} passages")
-    order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
-    from tqdm import tqdm
-
-    with tqdm(total=len(chunks), unit="passage", desc="embedding", disable=not progress) as bar:
-        for start in range(0, len(order), EMBED_SLICE):
-            rows = order[start : start + EMBED_SLICE]
-            out[rows] = embedder.embed_documents([chunks[i].text for i in rows])
-            bar.update(len(rows))
-    return out
-
-
-def _assemble(blocks: list[list[int] | int], embedded: np.ndarray, previous: Callable[[], np.ndarray] | None,
-              dim: int) -> np.ndarray:
+def _assemble(blocks: list[list[int] | np.ndarray], previous: Callable[[], np.ndarray] | None, dim: int) -> np.ndarray:
     """Stack reused vectors with fresh ones: a list block is rows of the previous index (read back once, when
-    there is one), an int block means "the next n embedded rows"."""
+    there is one), an array block is an article's new vectors."""
     old = previous() if previous is not None and any(isinstance(b, list) for b in blocks) else None
-    offset = 0
-    filled = []
-    for block in blocks:
-        if isinstance(block, int):
-            filled.append(embedded[offset : offset + block])
-            offset += block
-        else:
-            filled.append(old[block])
-    return np.vstack(filled) if filled else np.zeros((0, dim), dtype=np.float32)
+    filled = [old[block] if isinstance(block, list) else block for block in blocks]
+    return np.vstack(filled).astype(np.float32, copy=False) if filled else np.zeros((0, dim), dtype=np.float32)

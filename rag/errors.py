@@ -23,3 +23,7 @@ class ModelError(RagError):
 
 class BackendError(RagError):
     """A chat backend failed while answering."""
+
+
+class ClusterError(RagError):
+    """A cluster rag hands work to (Ray) cannot be reached, or failed during the job."""

@@ -30,8 +30,17 @@ def cmd_index(args, settings: Settings) -> int:
         paths.append(pages)
     if not paths and not recorded_sources(settings.index):
         paths = [DEFAULT_SOURCES]
+    if args.ray_workers is not None and not args.ray:
+        raise InputError("--ray-workers needs --ray")
     embedder = build_embedder(settings, settings.index, paths, args.rebuild, say)
-    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True, fields=fields)
+    pipeline = None
+    if args.ray:
+        from rag.index.chunking import ChunkingSettings
+        from rag.index.distributed import RayPipeline
+
+        pipeline = RayPipeline(args.ray, embedder.model_id, settings.models_dir, ChunkingSettings(), args.ray_workers)
+    report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True, fields=fields,
+                         pipeline=pipeline)
     return report_build(report, say)
 
 

@@ -82,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for a new index or --rebuild: auto = int8 ONNX for 2 MB of articles or more "
-                   "on a CPU with VNNI, else torch")
+                   "on a CPU with VNNI, else the exact fp32 one")
+    p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                   help="read, chunk and embed on Ray: auto (the default) = RAY_ADDRESS, else a local Ray of this "
+                   "machine's cores; local; or a cluster's HOST:PORT or ray://HOST:PORT")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="with --ray: embedding workers, one CPU each (default: one per CPU of the cluster)")
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")

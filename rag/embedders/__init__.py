@@ -41,20 +41,21 @@ def resolve(choice: str, corpus_bytes: int = 0, has_vnni: Callable[[], bool] = c
     return IDS[choice]
 
 
-def open_embedder(model_id: str, models_dir: Path, say: Callable[[str], None] = lambda _: None) -> Embedder:
-    """Load the embedder an index was (or will be) built with."""
+def open_embedder(model_id: str, models_dir: Path, say: Callable[[str], None] = lambda _: None,
+                  threads: int | None = None) -> Embedder:
+    """Load the embedder an index was (or will be) built with; `threads` bounds its CPU threads (default: one a core)."""
     if model_id == INT8_ID:
         from rag.embedders.onnx import OnnxMiniLMEmbedder
         from rag.embedders.onnx_export import int8_model
 
-        return OnnxMiniLMEmbedder(int8_model(models_dir, say))
+        return OnnxMiniLMEmbedder(int8_model(models_dir, say), threads=threads)
     if model_id == MINILM_ID:
         # the same vectors as sentence-transformers' torch model (cosine 1.0000, the same rankings:
         # tests/model/test_exact_onnx.py) without importing torch, which was 5 s of every cold `rag ask`
         from rag.embedders.onnx import OnnxMiniLMEmbedder
         from rag.embedders.onnx_export import fp32_model
 
-        return OnnxMiniLMEmbedder(fp32_model(models_dir, say), batch_size=EXACT_BATCH, model_id=MINILM_ID)
+        return OnnxMiniLMEmbedder(fp32_model(models_dir, say), batch_size=EXACT_BATCH, threads=threads, model_id=MINILM_ID)
     raise IndexCorruptError(f"index was built with {model_id}, which this rag cannot load: rebuild it with `rag index --rebuild`")
 
 
