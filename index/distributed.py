@@ -141,7 +141,8 @@ def ray_cluster(address: str, say: Callable[[str], None] = lambda _: None) -> It
                 ray.init(address=target, **quiet)
             else:
                 say(f"starting a local Ray with {os.cpu_count()} CPUs")
-                ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+                # "local": a new Ray, never one an earlier `ray start` recorded in /tmp/ray (it may be long gone)
+                ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         ray_constants.ENABLE_RAY_CLUSTER = cluster_mode
         where = f"the Ray cluster at {target}" if target else "a local Ray"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +75,8 @@ def test_a_ray_cluster_that_is_down_is_one_line_naming_it_and_the_index_is_untou
 
 @pytest.fixture
 def ray_head():
-    """A one-node Ray cluster started as users start one (`ray start --head`), on loopback, stopped by the test."""
+    """A one-node Ray cluster started as users start one (`ray start --head`), on loopback, stopped by the test. Its
+    files go to a folder of its own: in /tmp/ray it would be recorded as the machine's current cluster."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -81,7 +84,8 @@ def ray_head():
 
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # every server on 127.0.0.1 (index/distributed.py)
     others = {p.pid for p in psutil.process_iter()}
-    started = subprocess.run([str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "2",
+    files = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
+    started = subprocess.run([str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "2", "--temp-dir", files,
                               "--include-dashboard", "false", "--disable-usage-stats"],
                              env=env, capture_output=True, text=True, timeout=120)
     assert started.returncode == 0, started.stderr
@@ -96,6 +100,7 @@ def ray_head():
         _, alive = psutil.wait_procs(ours, timeout=30)
         for process in alive:
             process.kill()
+        shutil.rmtree(files, ignore_errors=True)
 
 
 def test_rag_index_on_a_running_cluster_with_its_token(tmp_path, seed_index, ray_head):
