@@ -59,7 +59,7 @@ def _prepare_batch(batch: dict[str, np.ndarray], model_id: str, models_dir: str,
 
 def _embed_actor(model_id: str, models_dir: str) -> type:
     """Ray stage 2's actor class, bound to one model: an actor that embeds prepared articles' passages with the model
-    it loaded once. (Bound here rather than by constructor arguments, which Ray would keep in its object store.)"""
+    it loaded once."""
 
     class EmbedActor:
         def __init__(self) -> None:
