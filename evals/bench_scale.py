@@ -83,6 +83,9 @@ def measure(kind: str, vectors: np.ndarray, queries: np.ndarray, exact: np.ndarr
     """Write one index type over `vectors` with the store's own writer, read it back with its reader, and query it."""
     import faiss
 
+    if kind == "milvus":
+        return measure_milvus(vectors, queries, exact, work, k)
+
     from rag import store
     from rag.store import vector_index
     from rag.store.files import RAW, read_vectors, write_vectors
@@ -112,6 +115,50 @@ def measure(kind: str, vectors: np.ndarray, queries: np.ndarray, exact: np.ndarr
                    round(index_mib, 1), round(disk), round(load_s, 2), round(statistics.median(warm), 2),
                    round(float(np.percentile(warm, 95)), 2), round(cold[0], 2), round(recall, 3))
     del searcher, loaded, raw
+    shutil.rmtree(work, ignore_errors=True)
+    return row
+
+
+def measure_milvus(vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray, work: Path, k: int = 10) -> ScaleRow:
+    """The same for Milvus Lite, embedded in this process, through `rag.store.engine`: one collection written as
+    `rag index --store milvus` writes it (FLAT below 200,000 passages, HNSW from there), then searched through
+    the reader a loaded index uses. "In RAM" is what this process's resident memory grew by while the collection
+    was loaded (Milvus Lite holds it in this process)."""
+    from rag.store import engine
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    uri = str(work / "milvus.db")
+    keys = [str(i) for i in range(len(vectors))]
+    before = _status_mib("VmRSS")
+    _reset_peak()
+    started = time.perf_counter()
+    client = engine.connect(uri)
+    name = engine.new_collection_name()
+    engine.create_collection(client, uri, name, vectors.shape[1], len(vectors))
+    engine.upsert(client, uri, name, keys, vectors)
+    kind = engine.index_type(client, uri, name)
+    client.close()
+    build_s = time.perf_counter() - started
+    peak = _status_mib("VmHWM") - before
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(uri)  # load it again from disk, as a new process would
+    resident = _status_mib("VmRSS")
+    started = time.perf_counter()
+    searcher = engine.open_vectors(uri, name, keys)
+    load_s = time.perf_counter() - started
+    cold, found = _timed_searches(searcher, queries, k)
+    warm, _ = _timed_searches(searcher, queries, k)
+    in_ram = _status_mib("VmRSS") - resident
+    found_rows = [[int(keys[r]) for r in f] for f in found]
+    recall = float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found_rows, exact, strict=True)]))
+    disk = sum(p.stat().st_size for p in (work / "milvus.db").rglob("*") if p.is_file()) / 2**20
+    row = ScaleRow("milvus", len(vectors), f"Milvus Lite {kind}", round(build_s, 1), round(peak), round(in_ram, 1),
+                   round(disk), round(load_s, 2), round(statistics.median(warm), 2),
+                   round(float(np.percentile(warm, 95)), 2), round(cold[0], 2), round(recall, 3))
+    searcher.client.close()
+    server_manager_instance.release_server(uri)
     shutil.rmtree(work, ignore_errors=True)
     return row
 

@@ -19,6 +19,7 @@ from rag.index.anchoring import DATES_VERSION, date_chunks
 from rag.index.chunking import ChunkingSettings
 from rag.index.pipeline import LocalPipeline, Pipeline, Work
 from rag.index.sources import Skipped, SourceFile, discover, is_dump, read_dump
+from rag.store.engine import StoreSpec, spec_of
 from rag.types import Article, Chunk
 
 
@@ -58,16 +59,23 @@ def build_index(
     progress: bool = False,
     fields: dict[str, str] | None = None,
     pipeline: Pipeline | None = None,
+    store_spec: StoreSpec | None = None,
 ) -> BuildReport:
     """Sync the index at `index_dir` with the articles under `paths` plus its recorded sources.
 
     `fields` names a dump's fields by role (`{"text": "body"}`); the index records them, so a re-sync
     reads the dumps the same way without being told again. `pipeline` reads, chunks and embeds what changed:
-    in this process by default, or on Ray (`rag.index.distributed.RayPipeline`)."""
+    in this process by default, or on Ray (`rag.index.distributed.RayPipeline`). `store_spec` says where the vectors
+    go (FAISS files, or Milvus: rag.store.engine); by default where the index keeps them now, else FAISS."""
     started = time.perf_counter()
     settings = settings or ChunkingSettings()
     with store.writer(index_dir, say):
         previous, notes = _reusable_previous(index_dir, embedder, settings, rebuild)
+        # where the vectors are now: from the loaded manifest, else (a rebuild, a damaged index) from its file alone
+        recorded = (spec_of(previous.manifest.store), store.engine_collection(previous.manifest, index_dir)) \
+            if previous else store.recorded_engine(index_dir)
+        spec = store_spec or (recorded[0] if recorded else StoreSpec())
+        old_collection = recorded[1] if recorded else None
         # passages kept from an index dated by other rules (or saved before there were any) are dated again:
         # cheap, and it needs no re-embedding
         redate = previous is not None and previous.manifest.dates_version != DATES_VERSION
@@ -190,12 +198,24 @@ def build_index(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             embedder=store.EmbedderInfo(embedder.model_id, embedder.dim, embedder.max_tokens),
             chunking=settings.to_dict(), sources=tuple(str(p) for p in sources), articles=articles,
-            packages=_package_versions(), fields=fields, dates_version=DATES_VERSION)
+            packages=_package_versions(), fields=fields, dates_version=DATES_VERSION, store=str(spec),
+            collection=previous.manifest.collection if previous else "")
         if previous is not None and _same_index(previous.manifest, manifest):
             notes.append("nothing changed: the index is as it was")
-        else:
+        elif spec.kind == "faiss":
             matrix = _assemble(vectors, previous.vectors if previous else None, embedder.dim)
-            store.save(index_dir, manifest, chunks, matrix, trained=previous.faiss_index if previous else None)
+            store.save(index_dir, manifest, chunks, matrix, trained=previous.faiss_index if previous else None,
+                       drop=old_collection)
+        elif previous is not None and previous.engine is not None and previous.manifest.store == str(spec):
+            # the same engine and place: its rows of unchanged articles stay; only new passages are written
+            new = [b for b in vectors if isinstance(b, np.ndarray)]
+            matrix = np.vstack(new) if new else np.zeros((0, embedder.dim), np.float32)
+            store.save_to_engine(index_dir, spec, manifest, chunks, _fresh_rows(vectors), matrix, previous,
+                                 say=say, progress=progress)
+        else:  # a new index, a rebuild, or vectors moving in from FAISS files or another engine
+            matrix = _assemble(vectors, previous.vectors if previous else None, embedder.dim)
+            store.save_to_engine(index_dir, spec, manifest, chunks, list(range(len(chunks))), matrix, None,
+                                 drop=old_collection, say=say, progress=progress)
     embedded = sum(len(d.prepared.chunks) for d in done.values())
     conflicted = tuple(sorted(k for k, e in articles.items() if e.date_conflicts))
     if conflicted:
@@ -224,7 +244,7 @@ def _reusable_previous(index_dir: Path, embedder: Embedder, settings: ChunkingSe
 def _same_index(saved: store.Manifest, new: store.Manifest) -> bool:
     """Whether a build would write what is saved already (its time and checksums aside): then it writes nothing,
     so re-syncing an unchanged corpus of any size costs the reading and hashing of its files only."""
-    return replace(saved, created=new.created, faiss_index="", checksums={}) == new
+    return replace(saved, created=new.created, faiss_index="", checksums={}) == new  # the same store and collection
 
 
 def _merge_sources(recorded: list[Path], given: list[Path]) -> list[Path]:
@@ -244,6 +264,16 @@ def _rows_by_article(previous: store.Store) -> dict[str, list[int]]:
     rows: dict[str, list[int]] = {}
     for row, chunk in enumerate(previous.chunks):
         rows.setdefault(chunk.article_id, []).append(row)
+    return rows
+
+
+def _fresh_rows(blocks: list[list[int] | np.ndarray]) -> list[int]:
+    """The rows (positions in the new index) of the blocks that hold new vectors, in order."""
+    rows, offset = [], 0
+    for block in blocks:
+        if isinstance(block, np.ndarray):
+            rows.extend(range(offset, offset + len(block)))
+        offset += len(block)
     return rows
 
 

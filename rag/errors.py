@@ -27,3 +27,7 @@ class BackendError(RagError):
 
 class ClusterError(RagError):
     """A cluster rag hands work to (Ray) cannot be reached, or failed during the job."""
+
+
+class EngineError(RagError):
+    """The vector engine an index keeps its vectors in (Milvus) cannot be reached, or failed a request."""

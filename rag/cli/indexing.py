@@ -16,6 +16,7 @@ def cmd_index(args, settings: Settings) -> int:
     from rag.index.build import build_index
     from rag.index.fetch import fetch, is_url
     from rag.store import recorded_sources
+    from rag.store.engine import parse_store
 
     urls = [a for a in args.paths if is_url(a)]
     paths = [Path(p) for p in args.paths if not is_url(p)]
@@ -32,6 +33,7 @@ def cmd_index(args, settings: Settings) -> int:
         paths = [DEFAULT_SOURCES]
     if args.ray_workers is not None and not args.ray:
         raise InputError("--ray-workers needs --ray")
+    store_spec = parse_store(args.store) if args.store else None
     embedder = build_embedder(settings, settings.index, paths, args.rebuild, say)
     pipeline = None
     if args.ray:
@@ -40,7 +42,7 @@ def cmd_index(args, settings: Settings) -> int:
 
         pipeline = RayPipeline(args.ray, embedder.model_id, settings.models_dir, ChunkingSettings(), args.ray_workers)
     report = build_index(settings.index, paths, embedder, rebuild=args.rebuild, say=say, progress=True, fields=fields,
-                         pipeline=pipeline)
+                         pipeline=pipeline, store_spec=store_spec)
     return report_build(report, say)
 
 
@@ -66,7 +68,7 @@ def cmd_status(args, settings: Settings) -> int:
     from rag.backends.weights import copy_name, resolve
     from rag.store.vector_index import is_compressed
 
-    manifest = store.load(settings.index).manifest
+    manifest = store.load(settings.index, open_engine=False).manifest  # status needs no engine
     models = {name: (settings.models_dir / m.filename).exists() for name, m in PACKAGED_MODELS.items()}
     # the copy `weights` loads for each model, if any: made (True) or to be made on first use (False)
     chosen = {name: resolve(m, settings.weights) for name, m in PACKAGED_MODELS.items()}
@@ -78,8 +80,12 @@ def cmd_status(args, settings: Settings) -> int:
         return 0
     print(f"index     {settings.index} (built {manifest.created})")
     print(f"embedder  {manifest.embedder.id} ({manifest.embedder.dim}-d, {manifest.metric})")
-    exact_beside = ", exact vectors memory-mapped from vectors.npy" if is_compressed(manifest.faiss_index) else ""
-    print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}{exact_beside}")
+    if manifest.store != "faiss":
+        print(f"vectors   {manifest.passages} passages, in {manifest.store} (collection {manifest.collection}, "
+              f"{manifest.faiss_index.removeprefix('Milvus ')} index)")
+    else:
+        exact_beside = ", exact vectors memory-mapped from vectors.npy" if is_compressed(manifest.faiss_index) else ""
+        print(f"vectors   {manifest.passages} passages, FAISS {manifest.faiss_index}{exact_beside}")
     print(f"sources   {', '.join(manifest.sources)}")
     print(f"articles  {len(manifest.articles)}")
     for article_id, a in sorted(manifest.articles.items()):

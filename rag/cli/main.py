@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
                    help="read, chunk and embed on Ray: auto (the default) = RAY_ADDRESS, else a local Ray of this "
                    "machine's cores; local; or a cluster's HOST:PORT or ray://HOST:PORT")
+    p.add_argument("--store", metavar="faiss|milvus[:URI]",
+                   help="where the vectors go: faiss files in the index folder (default for a new index), or Milvus: "
+                        "`milvus` for Milvus Lite in the index folder, milvus:http://HOST:19530 for a server "
+                        "(MILVUS_TOKEN from the environment), milvus:PATH.db; later builds keep the index's store")
     p.add_argument("--ray-workers", type=int, metavar="N",
                    help="with --ray: embedding workers, one CPU each (default: one per CPU of the cluster)")
     p.set_defaults(run=cmd_index)
@@ -138,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     p.add_argument("--sizes", type=_positive, nargs="+", metavar="N", default=[200_000, 500_000, 1_000_000, 2_000_000],
                    help="scale: corpus sizes in passages (real RealTime QA vectors, then noisy copies of them)")
-    p.add_argument("--kinds", nargs="+", choices=["flat", "hnsw", "ivfpq"], default=["flat", "hnsw", "ivfpq"],
+    p.add_argument("--kinds", nargs="+", choices=["flat", "hnsw", "ivfpq", "milvus"], default=["flat", "hnsw", "ivfpq"],
                    help="scale: index types to build at each size")
     p.add_argument("--resync", type=_positive, nargs="+", metavar="N",
                    help="scale: instead, time `rag index` on JSONL dumps of N one-passage articles in all (files of "

@@ -43,7 +43,8 @@ class ArticleEntry:
 
 @dataclass(frozen=True)
 class Manifest:
-    """An index's self-description. `faiss_index` and `checksums` are filled in by `rag.store.save`."""
+    """An index's self-description. `faiss_index` and `checksums` are filled in by `rag.store.save` (for an index
+    whose vectors are in Milvus, `faiss_index` names the engine's index type instead, e.g. `Milvus FLAT`)."""
 
     created: str
     embedder: EmbedderInfo
@@ -59,6 +60,10 @@ class Manifest:
     # the rules that dated the chunks' `speaks_of` (rag.index.anchoring.DATES_VERSION); 0 before there were any,
     # so a re-sync re-dates the passages it keeps (cheaply, without re-embedding) when the rules change
     dates_version: int = 0
+    # where the vectors live: `faiss` (files in the generation) or `milvus[:URI]` (rag.store.engine), and there the
+    # collection that holds them
+    store: str = "faiss"
+    collection: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -78,7 +83,7 @@ class Manifest:
                 "metric": self.metric, "chunking": dict(self.chunking), "sources": list(self.sources),
                 "articles": {k: asdict(a) for k, a in self.articles.items()}, "packages": dict(self.packages),
                 "faiss_index": self.faiss_index, "checksums": dict(self.checksums), "fields": dict(self.fields),
-                "dates_version": self.dates_version}
+                "dates_version": self.dates_version, "store": self.store, "collection": self.collection}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
@@ -91,4 +96,5 @@ class Manifest:
                    packages=dict(data.get("packages", {})), metric=str(data["metric"]),
                    faiss_index=str(data.get("faiss_index", "IndexFlatIP")), checksums=dict(data["checksums"]),
                    format_version=int(data["format_version"]), fields=dict(data.get("fields", {})),
-                   dates_version=int(data.get("dates_version", 0)))
+                   dates_version=int(data.get("dates_version", 0)), store=str(data.get("store", "faiss")),
+                   collection=str(data.get("collection", "")))
