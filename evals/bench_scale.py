@@ -274,8 +274,10 @@ class ResyncRow:
 DUMP_ROWS = 10_000  # rows per dump file: an export split by day, so one added article re-reads one file
 
 
-def resync(texts: Sequence[str], n: int, work: Path, say: Callable[[str], None] = lambda _: None) -> ResyncRow:
-    """Index JSONL dumps of `n` one-passage articles in all (real passage texts, cycled), then time re-syncs."""
+def resync(texts: Sequence[str], n: int, work: Path, say: Callable[[str], None] = lambda _: None,
+           store_spec=None) -> ResyncRow:
+    """Index JSONL dumps of `n` one-passage articles in all (real passage texts, cycled), then time re-syncs; the
+    vectors go where `store_spec` (rag.store.engine.StoreSpec) says, FAISS files by default."""
     import json
 
     from rag import store
@@ -298,11 +300,11 @@ def resync(texts: Sequence[str], n: int, work: Path, say: Callable[[str], None] 
                 f.write(json.dumps({"id": "added", "title": "Added", "date": "2022-06-18", "text": texts[0]}) + "\n")
         say(f"{n} articles: {step}")
         started = time.perf_counter()
-        report = build_index(index_dir, [work / "dump"], embedder, progress=False)
+        report = build_index(index_dir, [work / "dump"], embedder, progress=False, store_spec=store_spec)
         timed.append((time.perf_counter() - started, report.embedded_texts))
         for skipped in report.skipped:
             say(f"warning: skipped {skipped.path}: {skipped.reason}")
-    manifest = store.load(index_dir).manifest
+    manifest = store.load(index_dir, open_engine=False).manifest
     row = ResyncRow(n, manifest.faiss_index, timed[0][1], round(timed[0][0], 1), round(timed[1][0], 1), timed[1][1],
                     round(timed[2][0], 1), timed[2][1],
                     round((index_dir / "current" / "manifest.json").stat().st_size / 2**20, 1))

@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scale: instead, time `rag index` on JSONL dumps of N one-passage articles in all (files of "
                         "10,000 rows): the first build, an unchanged re-sync, one article added; vectors come from a "
                         "hash of each text instead of the model")
+    p.add_argument("--store", metavar="faiss|milvus[:URI]",
+                   help="scale --resync: where the re-synced index keeps its vectors (default faiss)")
     p.add_argument("--out", help="run folder")
     p.set_defaults(run=cmd_bench)
 

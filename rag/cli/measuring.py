@@ -140,6 +140,7 @@ def _bench_scale(args, settings: Settings) -> int:
     out = run_folder(args.out, Path("var/bench/runs"), "scale")
     if args.resync:
         from rag.evals.bench_scale import DUMP_ROWS, resync
+        from rag.store.engine import parse_store
 
         texts = [c.text for c in store.load(index_dir).chunks]
         print(f"rag bench scale --resync: JSONL dumps of one-passage articles, {DUMP_ROWS:,} rows a file (RealTime QA passages, "
@@ -147,7 +148,7 @@ def _bench_scale(args, settings: Settings) -> int:
         print(header(RESYNC_COLUMNS))
         rows = []
         for n in sorted(args.resync):
-            rows.append(resync(texts, n, out / "resync", say))
+            rows.append(resync(texts, n, out / "resync", say, parse_store(args.store) if args.store else None))
             print(line(rows[-1], RESYNC_COLUMNS), flush=True)
         (out / "report.json").write_text(json.dumps({"resync": as_dicts(rows)}, indent=2))
         say(f"wrote {out}/report.json")

@@ -36,7 +36,7 @@ from rag.types import Chunk
 
 JOURNAL = ".engine-journal.json"
 LITE_DEFAULT = "milvus.db"  # `--store milvus`: Milvus Lite inside the index folder
-KEY_LENGTH = 512  # VARCHAR primary key; a chunk id is an article id (at most ~200 characters) and an ordinal
+KEY_LENGTH = 512  # VARCHAR primary key: an article id (a file name: at most 255 bytes), an ordinal and a hash
 BATCH = 2_000  # rows per upsert, delete or get request: well inside Milvus's 64 MB message limit at 384-d
 MAX_TOPK = 16_384  # Milvus's largest `limit`
 EXACT_WITHIN = 50_000  # a date window of at most this many passages is scored exactly from its fetched vectors
@@ -153,6 +153,7 @@ class MilvusVectors:
         self.keys = keys
         self.hint = hint  # the command that rebuilds the index, for a collection that lost rows
         self._rows = {key: row for row, key in enumerate(keys)}
+        self._window: tuple[list[int], np.ndarray] | None = None  # the last date window's rows and vectors
 
     @property
     def ntotal(self) -> int:
@@ -183,7 +184,10 @@ class MilvusVectors:
         return sorted(rows, key=lambda rs: (-rs[1], rs[0]))[:k]
 
     def _exact(self, query: np.ndarray, k: int, rows: list[int]) -> list[tuple[int, float]]:
-        scores = self.vectors(rows) @ np.asarray(query, np.float32).ravel()
+        """Score `rows` exactly; their vectors are fetched once per window (a retriever keeps one window)."""
+        if self._window is None or self._window[0] != rows:
+            self._window = (list(rows), self.vectors(rows))
+        scores = self._window[1] @ np.asarray(query, np.float32).ravel()
         best = np.argsort(-scores, kind="stable")[:k]
         return [(int(rows[i]), float(scores[i])) for i in best]
 
@@ -193,7 +197,8 @@ class MilvusVectors:
         found: dict[str, list[float]] = {}
         for start in range(0, len(keys), BATCH):
             batch = keys[start:start + BATCH]
-            got = self._call("get", lambda b=batch: self.client.get(self.collection, ids=b, output_fields=["vector"]))
+            got = self._call("read vectors from",
+                             lambda b=batch: self.client.get(self.collection, ids=b, output_fields=["vector"]))
             found.update((row["key"], row["vector"]) for row in got)
         missing = [k for k in keys if k not in found]
         if missing:
@@ -204,12 +209,7 @@ class MilvusVectors:
         return np.asarray([found[k] for k in keys], dtype=np.float32)
 
     def _call(self, what: str, call: Callable):
-        try:
-            return call()
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise EngineError(f"Milvus at {self.uri} failed a {what} on {self.collection}: {_reason(exc)}") from exc
+        return _with_errors(self.uri, f"{what} {self.collection}", call)
 
 
 def index_type_for(n: int) -> str:
