@@ -69,7 +69,10 @@ def test_a_milvus_index_ranks_and_scores_as_the_faiss_one(tmp_path, seeds_copy):
     assert engine_keys(tmp_path / "milvus") == set(milvus.keys())
 
 
-def test_dense_hybrid_and_date_windows_retrieve_the_same_passages_from_milvus(tmp_path, seeds_copy):
+@pytest.mark.parametrize("exact_within", [engine.EXACT_WITHIN, 0])  # 0: a window searched through Milvus, filtered
+def test_dense_hybrid_and_date_windows_retrieve_the_same_passages_from_milvus(tmp_path, seeds_copy, monkeypatch,
+                                                                              exact_within):
+    monkeypatch.setattr(engine, "EXACT_WITHIN", exact_within)
     build(tmp_path / "faiss", [seeds_copy])
     build(tmp_path / "milvus", [seeds_copy], store_spec=MILVUS)
     flat, milvus = store.load(tmp_path / "faiss"), store.load(tmp_path / "milvus")
