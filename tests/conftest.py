@@ -58,6 +58,16 @@ class Run:
     err: str
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server a test started: SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def rag(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
     """`rag ARGS...` as a user would run it; RAG_* variables of the caller are not inherited (RAG_TEST_ENV is set)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV

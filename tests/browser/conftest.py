@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RAG_TEST_ENV, require
+from tests.conftest import RAG_TEST_ENV, require, stop_process
 from tests.http_stubs import closed_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,12 +51,7 @@ def start_ui(seed_index: Path, home: Path, *extra: str) -> UI:
 
 def stop_ui(ui: UI) -> None:
     """Stop the server: SIGTERM, then SIGKILL if it does not exit."""
-    ui.process.terminate()
-    try:
-        ui.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        ui.process.kill()
-        ui.process.wait()
+    stop_process(ui.process, timeout=30)
 
 
 @pytest.fixture(scope="session")

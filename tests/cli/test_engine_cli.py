@@ -18,17 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RAG_TEST_ENV, SEEDS, rag
+from tests.conftest import RAG_TEST_ENV, SEEDS, rag, stop_process
+from tests.http_stubs import closed_port
 
 SERVER = Path(sys.executable).parent / "milvus-lite"
 QUESTIONS = ["Which company did Tesla partner with on mapping?", "Who did Musk meet in Beijing?",
              "What did Tesla say about its sales in China?"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_server(data: Path, port: int) -> subprocess.Popen:
@@ -50,22 +45,13 @@ def _start_server(data: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("milvus-lite server did not listen within 60 s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def milvus(tmp_path_factory):
     """A Milvus server on 127.0.0.1, its data in a private folder; its URI."""
-    port = _free_port()
+    port = closed_port()
     proc = _start_server(tmp_path_factory.mktemp("milvus") / "data", port)
     yield f"http://127.0.0.1:{port}"
-    _stop(proc)
+    stop_process(proc)
 
 
 def _files(index_dir: Path) -> dict[str, str]:
@@ -115,7 +101,7 @@ def test_rag_index_into_a_milvus_server_answers_searches_as_the_faiss_index_does
 
 def test_a_milvus_that_is_down_is_named_in_one_line_and_no_index_is_harmed(tmp_path):
     index = tmp_path / "ix"
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{closed_port()}"
     built = rag("index", str(SEEDS), "--index", str(index), cwd=tmp_path)
     assert built.code == 0, built.err
     before = _files(index)
@@ -124,14 +110,14 @@ def test_a_milvus_that_is_down_is_named_in_one_line_and_no_index_is_harmed(tmp_p
     assert _files(index) == before
 
     # an index whose server goes away: every command that needs the vectors says so, and nothing is lost
-    port = _free_port()
+    port = closed_port()
     proc = _start_server(tmp_path / "data", port)
     uri = f"http://127.0.0.1:{port}"
     try:
         moved = rag("index", "--index", str(index), "--store", f"milvus:{uri}", cwd=tmp_path)
         assert moved.code == 0, moved.err
     finally:
-        _stop(proc)
+        stop_process(proc)
     kept = _files(index)
     for args in (("search", "Tesla"), ("ask", "Who did Musk meet?"), ("index",)):
         result = rag(*args, "--index", str(index), cwd=tmp_path)
@@ -141,7 +127,7 @@ def test_a_milvus_that_is_down_is_named_in_one_line_and_no_index_is_harmed(tmp_p
     try:
         assert _search(index, QUESTIONS[0], tmp_path)[0][0] == "002_9ad4130286e12838:4"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _write_articles(folder: Path, tag: str, n: int) -> set[str]:

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, rag, require
+from tests.conftest import ROOT, rag, require, stop_process
 from tests.http_stubs import closed_port
 from tests.model.conftest import MODELS_DIR
 
@@ -53,12 +53,7 @@ def llama_server(backend, tmp_path_factory):
                 time.sleep(0.5)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
 
 
 @pytest.fixture(scope="module")

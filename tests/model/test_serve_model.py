@@ -12,7 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.conftest import RAG_TEST_ENV
+from tests.conftest import RAG_TEST_ENV, stop_process
 from tests.model.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.model
@@ -60,17 +60,8 @@ def _start(seed_index: Path, cwd: Path, deadline_s: float = 300) -> Server:
             except httpx.TransportError:
                 pass  # bound but uvicorn not accepting yet
         time.sleep(0.25)
-    _stop(process)
+    stop_process(process)
     pytest.fail(f"rag serve did not answer within {deadline_s:.0f} s:\n{server.stderr()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +71,7 @@ def server(seed_index, backend, tmp_path_factory):
     try:
         yield running
     finally:
-        _stop(running.process)
+        stop_process(running.process)
 
 
 @pytest.fixture
