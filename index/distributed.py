@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import pickle
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import numpy as np
 from rag.errors import ClusterError, InputError
 from rag.index.chunking import Chunker, ChunkingSettings
 from rag.index.pipeline import Indexed, Prepared, Work, embed_chunks, prepare, split_rows
+from rag.net import connect_error
 
 # Work is cut into about 16 blocks a worker, of 1 to 256 articles: the last blocks must be small beside the whole job,
 # or one worker finishes alone (150 articles in blocks of 32 kept 2 workers at 1.62x one), and a million articles
@@ -101,10 +101,8 @@ def _probe(address: str, timeout: float = 5.0) -> None:
     if not sep or not port.isdigit() or not host:
         raise InputError(f"--ray {address}: give the cluster as HOST:PORT (its head node's GCS, e.g. 10.0.0.5:6379), "
                          "ray://HOST:PORT, auto or local")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            pass
-    except OSError as exc:
+    exc = connect_error(host, int(port), timeout)
+    if exc is not None:
         reason = exc.strerror or type(exc).__name__.replace("Error", " error").strip()
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {reason.lower()}") from exc
 

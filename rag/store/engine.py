@@ -19,10 +19,8 @@ not use, and drops a collection no generation uses. So a killed build leaves the
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import socket
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,9 +30,10 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from rag.errors import EngineError, InputError
+from rag.net import connect_error
+from rag.store.manifest import ArticleEntry
 from rag.types import Chunk
 
-JOURNAL = ".engine-journal.json"
 LITE_DEFAULT = "milvus.db"  # `--store milvus`: Milvus Lite inside the index folder
 KEY_LENGTH = 512  # VARCHAR primary key: an article id (a file name: at most 255 bytes), an ordinal and a hash
 BATCH = 2_000  # rows per upsert, delete or get request: well inside Milvus's 64 MB message limit at 384-d
@@ -86,9 +85,9 @@ def spec_of(recorded: str) -> StoreSpec:
     return StoreSpec(kind, uri if sep else None)
 
 
-def passage_keys(chunks: Sequence[Chunk], hashes: Mapping[str, str]) -> list[str]:
-    """Each chunk's engine key; `hashes` gives its article's content hash by article id."""
-    return [f"{c.id}@{hashes[c.article_id][:16]}" for c in chunks]
+def passage_keys(chunks: Sequence[Chunk], articles: Mapping[str, ArticleEntry]) -> list[str]:
+    """Each chunk's engine key; `articles` is the manifest's, which holds each article's content hash."""
+    return [f"{c.id}@{articles[c.article_id].sha256[:16]}" for c in chunks]
 
 
 def connect(uri: str):
@@ -130,11 +129,8 @@ def _locked(data_dir: Path) -> bool:
 def _probe(uri: str) -> None:
     """Fail in seconds, not after gRPC's retries, when nothing listens at `uri`."""
     parts = urlsplit(uri)
-    port = parts.port or (443 if parts.scheme == "https" else 19530)
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=5):
-            pass
-    except OSError as exc:
+    exc = connect_error(parts.hostname, parts.port or (443 if parts.scheme == "https" else 19530))
+    if exc is not None:
         raise EngineError(f"cannot reach Milvus at {uri}: {exc.strerror or exc}".rstrip()) from exc
 
 
@@ -168,10 +164,11 @@ class MilvusVectors:
         if allowed is not None and len(allowed) <= EXACT_WITHIN:
             return self._exact(query, k, allowed)
         admitted = set(allowed) if allowed is not None else None
+        data = [np.asarray(query, np.float32).ravel().tolist()]
         limit = min(MAX_TOPK, 2 * k)
         while True:
             hits = self._call("search", lambda n=limit: self.client.search(
-                self.collection, data=[np.asarray(query, np.float32).ravel().tolist()], limit=n,
+                self.collection, data=data, limit=n,
                 output_fields=["key"], search_params={"params": {"ef": max(HNSW_EF_SEARCH, n)}})[0])
             # a hit the current chunks do not know is a row a running (or killed) build wrote: skip it
             rows = [(self._rows[h["key"]], float(h["distance"])) for h in hits if h["key"] in self._rows]
@@ -324,43 +321,25 @@ class Journal:
         return {"uri": self.uri, "collection": self.collection, "inserted": list(self.inserted),
                 "retired": list(self.retired), "drop_uri": self.drop_uri, "drop": self.drop}
 
-
-def write_journal(index_dir: Path, journal: Journal) -> None:
-    """Record `journal` durably before the engine is touched."""
-    path = index_dir / JOURNAL
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(journal.to_dict(), f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Journal:
+        """Read the JSON form; raises KeyError or TypeError when it is not a journal."""
+        return cls(data["uri"], data["collection"], tuple(data["inserted"]), tuple(data["retired"]),
+                   data.get("drop_uri"), data.get("drop"))
 
 
-def read_journal(index_dir: Path) -> Journal | None:
-    """The journal a build left, or None; an unreadable one was never completed, so it is None too."""
-    try:
-        data = json.loads((index_dir / JOURNAL).read_text(encoding="utf-8"))
-        return Journal(data["uri"], data["collection"], tuple(data["inserted"]), tuple(data["retired"]),
-                       data.get("drop_uri"), data.get("drop"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def finish_journal(index_dir: Path, live: tuple[str, str, set[str]] | None, say: Callable[[str], None]) -> None:
-    """Settle what a build left in the engine, given the current generation's (uri, collection, keys), or None
-    when the current generation keeps its vectors in FAISS; then remove the journal."""
-    journal = read_journal(index_dir)
-    if journal is not None:
-        live_uri, live_collection, live_keys = live if live is not None else (None, None, set())
-        client = connect(journal.uri)
-        if (journal.uri, journal.collection) != (live_uri, live_collection):
-            drop(client, journal.uri, journal.collection)  # a collection the killed build was filling
-        else:
-            stray = (set(journal.inserted) | set(journal.retired)) - live_keys
-            if stray:
-                say(f"removing {len(stray)} passage(s) an interrupted build left in Milvus")
-            delete(client, journal.uri, journal.collection, sorted(stray))
-        if journal.drop and (journal.drop_uri, journal.drop) != (live_uri, live_collection):
-            drop(connect(journal.drop_uri), journal.drop_uri, journal.drop)
-    (index_dir / JOURNAL).unlink(missing_ok=True)
-    (index_dir / (JOURNAL + ".tmp")).unlink(missing_ok=True)
+def settle(journal: Journal, live: tuple[str, str, set[str]] | None, say: Callable[[str], None]) -> None:
+    """Do to the engine what is left of `journal`, given the current generation's (uri, collection, keys), or None
+    when the current generation keeps its vectors in FAISS: delete the rows it names that are not in use, drop
+    the collections no generation uses."""
+    live_uri, live_collection, live_keys = live if live is not None else (None, None, set())
+    client = connect(journal.uri)
+    if (journal.uri, journal.collection) != (live_uri, live_collection):
+        drop(client, journal.uri, journal.collection)  # a collection the killed build was filling
+    else:
+        stray = (set(journal.inserted) | set(journal.retired)) - live_keys
+        if stray:
+            say(f"removing {len(stray)} passage(s) an interrupted build left in Milvus")
+        delete(client, journal.uri, journal.collection, sorted(stray))
+    if journal.drop and (journal.drop_uri, journal.drop) != (live_uri, live_collection):
+        drop(connect(journal.drop_uri), journal.drop_uri, journal.drop)

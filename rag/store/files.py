@@ -32,14 +32,15 @@ import numpy as np
 
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.hashing import file_sha256
-from rag.store import vector_index
-from rag.store.engine import JOURNAL, MilvusVectors, StoreSpec, finish_journal, open_vectors, passage_keys, spec_of
+from rag.store import engine, vector_index
+from rag.store.engine import Journal, MilvusVectors, StoreSpec, open_vectors, passage_keys, settle, spec_of
 from rag.store.lock import index_lock
 from rag.store.manifest import FORMAT_VERSION, Manifest
 from rag.types import Chunk
 
 MANIFEST, CHUNKS, VECTORS, CURRENT = "manifest.json", "chunks.jsonl", "vectors.faiss", "current"
 SOURCES = "sources.json"
+JOURNAL = ".engine-journal.json"  # while a build writes to Milvus: what it does there (rag.store.engine.Journal)
 RAW = "vectors.npy"  # exact vectors beside a compressed index
 EXACT_WITHIN = 50_000  # rows: a window of at most this many is searched exactly, not through the compressed index
 
@@ -66,7 +67,7 @@ class Store:
 
     def keys(self) -> list[str]:
         """Each row's key in a vector engine (rag.store.engine.passage_keys)."""
-        return passage_keys(self.chunks, {a: e.sha256 for a, e in self.manifest.articles.items()})
+        return passage_keys(self.chunks, self.manifest.articles)
 
     def vectors(self, rows: list[int] | None = None) -> np.ndarray:
         """The stored vectors of `rows` (all rows when None), one per row, in that order."""
@@ -196,7 +197,7 @@ def _load_generation(index_dir: Path, gen: Path, expect_embedder: str | None, op
         decode = json.JSONDecoder().raw_decode
         with (gen / CHUNKS).open(encoding="utf-8") as f:
             chunks = tuple(Chunk(**decode(line)[0]) for line in f)
-        index, exact, keys = (None, None, Store(index_dir, manifest, chunks, None).keys()) if in_engine \
+        index, exact, keys = (None, None, passage_keys(chunks, manifest.articles)) if in_engine \
             else (*read_vectors(gen, compressed), None)
     except IndexCorruptError:
         raise
@@ -232,6 +233,24 @@ def _settle_engine(index_dir: Path, say: Callable[[str], None]) -> None:
     except (IndexMissingError, IndexCorruptError):
         current = None  # nothing usable to keep: whatever the journal names is not in use
     finish_journal(index_dir, _live(current), say)
+
+
+def write_journal(index_dir: Path, journal: Journal) -> None:
+    """Record what a build will do to an engine, durably, before it touches the engine."""
+    _replace_synced(index_dir / JOURNAL, json.dumps(journal.to_dict()))
+
+
+def finish_journal(index_dir: Path, live: tuple[str, str, set[str]] | None, say: Callable[[str], None]) -> None:
+    """Settle the journal a build left (rag.store.engine.settle), then remove it. `live` is the current
+    generation's (uri, collection, keys), or None when its vectors are FAISS files. An unreadable journal was
+    never completed (it is replaced atomically), so there is nothing to settle."""
+    try:
+        journal = Journal.from_dict(json.loads((index_dir / JOURNAL).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        journal = None
+    if journal is not None:
+        settle(journal, live, say)
+    (index_dir / JOURNAL).unlink(missing_ok=True)
 
 
 def _live(current: Store | None) -> tuple[str, str, set[str]] | None:
@@ -271,20 +290,18 @@ def save_to_engine(index_dir: Path, spec: StoreSpec, manifest: Manifest, chunks:
     this safe."""
     from tqdm import tqdm
 
-    from rag.store import engine
-
     uri = spec.resolved_uri(index_dir)
-    keys = passage_keys(chunks, {a: e.sha256 for a, e in manifest.articles.items()})
+    keys = passage_keys(chunks, manifest.articles)
     client = engine.connect(uri)
     inserted = [keys[row] for row in fresh]
     if reuse is not None:
         collection, retired = reuse.manifest.collection, sorted(set(reuse.keys()) - set(keys))
-        journal = engine.Journal(uri, collection, tuple(inserted), tuple(retired))
+        journal = Journal(uri, collection, tuple(inserted), tuple(retired))
     else:  # a new collection is dropped whole if this build dies before it is current: no keys to list
         collection = engine.new_collection_name()
-        journal = engine.Journal(uri, collection, (), (), *(drop or (None, None)))
+        journal = Journal(uri, collection, (), (), *(drop or (None, None)))
     index_dir.mkdir(parents=True, exist_ok=True)
-    engine.write_journal(index_dir, journal)
+    write_journal(index_dir, journal)
     if reuse is None:
         engine.create_collection(client, uri, collection, manifest.embedder.dim, len(keys))
     if inserted:
@@ -295,7 +312,7 @@ def save_to_engine(index_dir: Path, spec: StoreSpec, manifest: Manifest, chunks:
     kind = engine.index_type(client, uri, collection)
     generation = save(index_dir, replace(manifest, store=str(spec), collection=collection, faiss_index=f"Milvus {kind}"),
                       chunks, None)
-    engine.finish_journal(index_dir, (uri, collection, set(keys)), say)  # retire, drop: as recovery would
+    finish_journal(index_dir, (uri, collection, set(keys)), say)  # retire, drop: as recovery would
     return generation
 
 
@@ -309,10 +326,8 @@ def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.n
     `vectors` is None for an index whose vectors are already in an engine (`save_to_engine`): no FAISS files.
     `drop` is the (uri, collection) an index that kept its vectors in an engine used: dropped once this is `current`.
     """
-    from rag.store import engine
-
     if drop is not None:
-        engine.write_journal(index_dir, engine.Journal(*drop, drop_uri=drop[0], drop=drop[1]))
+        write_journal(index_dir, Journal(*drop, drop_uri=drop[0], drop=drop[1]))
     index_dir.mkdir(parents=True, exist_ok=True)
     replaced = _current_generation(index_dir) if (index_dir / CURRENT).is_symlink() else None
     generation = _next_generation(index_dir)
@@ -346,7 +361,7 @@ def save(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.n
     if replaced is not None and replaced.name != generation:
         shutil.rmtree(replaced, ignore_errors=True)  # a reader that opened it retries on the new one (load)
     if drop is not None:
-        engine.finish_journal(index_dir, None, lambda _: None)  # drop the collection no generation uses now
+        finish_journal(index_dir, None, lambda _: None)  # drop the collection no generation uses now
     return index_dir / generation
 
 
@@ -380,7 +395,7 @@ def _remove_stale(index_dir: Path) -> None:
         return
     link = index_dir / CURRENT
     keep = link.resolve() if link.is_symlink() and link.is_dir() else None
-    temporary = {f".{CURRENT}.tmp", f".{SOURCES}.tmp"}
+    temporary = {f".{CURRENT}.tmp", f".{SOURCES}.tmp", f".{JOURNAL}.tmp"}
     for path in index_dir.iterdir():
         if path.name in temporary or (path.name.startswith(".gen-") and path.name.endswith(".tmp")):
             if path.is_dir() and not path.is_symlink():

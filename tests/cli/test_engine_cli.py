@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_crash_safety import write_articles
 from tests.conftest import RAG_TEST_ENV, SEEDS, rag, stop_process
 from tests.http_stubs import closed_port
 
@@ -130,27 +131,16 @@ def test_a_milvus_that_is_down_is_named_in_one_line_and_no_index_is_harmed(tmp_p
         stop_process(proc)
 
 
-def _write_articles(folder: Path, tag: str, n: int) -> set[str]:
-    rng = random.Random(tag)
-    words = ("battery factory Shanghai Beijing investors quarter exports tariff council minister shares profit "
-             "engineers plant electric vehicles prices market report growth officials policy energy").split()
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        text = " ".join(" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(6))
-        (folder / f"{tag}_{i:03d}.txt").write_text(f"Report {tag} {i}\n\n{text}\n", encoding="utf-8")
-    return {f"{tag}_{i:03d}" for i in range(n)}
-
-
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.3])
 def test_a_build_killed_while_it_writes_to_milvus_leaves_the_old_articles_or_the_new(tmp_path, milvus, delay):
     from rag import store
 
     index, articles = tmp_path / "ix", tmp_path / "articles"
-    old = _write_articles(articles, "old", 30)
+    old = write_articles(articles, "old", random.Random(1), 30)
     assert rag("index", str(articles), "--index", str(index), "--store", f"milvus:{milvus}", cwd=tmp_path).code == 0
-    new = old | _write_articles(articles, "new", 60)
-    (articles / "old_000.txt").unlink()
-    new -= {"old_000"}
+    new = old | write_articles(articles / "more", "new", random.Random(2), 60)  # folders are read recursively
+    (articles / "old_00.txt").unlink()
+    new -= {"old_00"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", "--index", str(index)], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

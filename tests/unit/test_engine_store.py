@@ -20,7 +20,7 @@ from rag.index.chunking import ChunkingSettings
 from rag.retrieval import DenseRetriever
 from rag.retrieval.hybrid import HybridRetriever
 from rag.retrieval.window import DateWindow
-from rag.store import engine
+from rag.store import engine, files
 from rag.store.engine import StoreSpec, parse_store
 from tests.fakes import HashEmbedder
 
@@ -108,7 +108,7 @@ def test_a_re_sync_writes_only_new_passages_and_deletes_only_retired_ones(tmp_pa
     assert engine_keys(index) == set(loaded.keys())  # the retired rows are gone from Milvus, none is missing
     kept = set(first.keys()) & set(loaded.keys())
     assert len(kept) == len(loaded.keys()) - third.embedded_texts  # every other passage's row stayed as it was
-    assert not (index / engine.JOURNAL).exists()
+    assert not (index / files.JOURNAL).exists()
 
 
 def test_moving_an_index_between_faiss_and_milvus_keeps_its_vectors_and_drops_the_old_collection(tmp_path, seeds_copy):
@@ -148,14 +148,14 @@ def test_what_a_killed_build_left_in_milvus_is_never_shown_and_is_removed_by_the
     # here a row that matches the query exactly, and a collection a killed rebuild was filling
     uri = str(index / "milvus.db")
     stray = engine.new_collection_name()
-    engine.write_journal(index, engine.Journal(uri, loaded.manifest.collection, ("ghost:0@0000",), ()))
+    files.write_journal(index, engine.Journal(uri, loaded.manifest.collection, ("ghost:0@0000",), ()))
     engine.upsert(loaded.engine.client, uri, loaded.manifest.collection, ["ghost:0@0000"], query.reshape(1, -1))
     assert store.load(index).search(query, 4) == before  # a reader maps hits through `current`: the ghost is skipped
     build(index, [], embedder)  # the next writer settles the journal, even though nothing changed
-    assert engine_keys(index) == set(loaded.keys()) and not (index / engine.JOURNAL).exists()
+    assert engine_keys(index) == set(loaded.keys()) and not (index / files.JOURNAL).exists()
 
     client = store.load(index).engine.client
-    engine.write_journal(index, engine.Journal(uri, stray, ("x",), ()))
+    files.write_journal(index, engine.Journal(uri, stray, ("x",), ()))
     engine.create_collection(client, uri, stray, 8, 1)
     assert stray in collections(index)
     build(index, [], embedder)
