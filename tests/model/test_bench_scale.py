@@ -41,3 +41,25 @@ def test_resync_times_an_unchanged_dump_and_one_added_article(tmp_path):
     assert (row["articles"], row["first_build_embedded"], row["unchanged_embedded"], row["one_added_embedded"]) == \
         (400, 400, 0, 1)
     assert row["faiss_index"] == "IndexFlatIP"
+
+
+def test_milvus_lite_is_measured_beside_faiss_and_exact_below_the_hnsw_switch(tmp_path):
+    out = tmp_path / "run"
+    result = rag("bench", "scale", "--data", str(RTQA), "--sizes", "1200", "--kinds", "flat", "milvus", "--out",
+                 str(out), cwd=tmp_path, env={"RAG_MODELS_DIR": str(MODELS_DIR)})
+    assert result.code == 0, result.err
+    flat, milvus = json.loads((out / "report.json").read_text())["rows"]
+    assert [(r["kind"], r["vectors"], r["faiss_index"]) for r in (flat, milvus)] == [
+        ("flat", 1200, "IndexFlatIP"), ("milvus", 1200, "Milvus Lite FLAT")]
+    assert milvus["recall_at_10"] == 1.0  # FLAT below 200,000 passages: Milvus's search is exact too
+    assert not (out / "work").exists() or not any((out / "work").iterdir())
+
+
+def test_resync_into_milvus_writes_only_what_changed(tmp_path):
+    out = tmp_path / "run"
+    result = rag("bench", "scale", "--data", str(RTQA), "--resync", "400", "--store", "milvus", "--out", str(out),
+                 cwd=tmp_path, env={"RAG_MODELS_DIR": str(MODELS_DIR)})
+    assert result.code == 0, result.err
+    (row,) = json.loads((out / "report.json").read_text())["resync"]
+    assert (row["faiss_index"], row["first_build_embedded"], row["unchanged_embedded"], row["one_added_embedded"]) == \
+        ("Milvus FLAT", 400, 0, 1)
