@@ -37,20 +37,25 @@ class Seen:
     body: dict
 
 
-def openai_stream(*pieces: str, model: str = "stub") -> Reply:
-    """A chat-completions stream delivering `pieces` as separate deltas."""
+def openai_stream(*pieces: str, model: str = "stub", finish: str | None = "stop") -> Reply:
+    """A chat-completions stream delivering `pieces` as separate deltas.
+
+    `finish=None` ends it as llama.cpp's Python server ends a reply another request cut: `[DONE]` with no
+    chunk carrying a finish reason."""
     def chunk(delta: dict, finish: str | None = None) -> dict:
         return {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0, "model": model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     events = [(None, chunk({"role": "assistant", "content": ""}))]
     events += [(None, chunk({"content": p})) for p in pieces]
-    events += [(None, chunk({}, "stop")), (None, "[DONE]")]
+    events += ([(None, chunk({}, finish))] if finish else []) + [(None, "[DONE]")]
     return Reply(events=tuple(events))
 
 
-def anthropic_stream(*pieces: str, model: str = "stub") -> Reply:
-    """A Messages API stream with every event type Anthropic sends for a text reply."""
+def anthropic_stream(*pieces: str, model: str = "stub", finished: bool = True) -> Reply:
+    """A Messages API stream with every event type Anthropic sends for a text reply.
+
+    `finished=False` drops the closing events (`message_delta` with its stop reason, `message_stop`)."""
     events: list[tuple[str | None, dict | str]] = [
         ("message_start", {"type": "message_start", "message": {
             "id": "msg_stub", "type": "message", "role": "assistant", "model": model, "content": [],
@@ -61,8 +66,10 @@ def anthropic_stream(*pieces: str, model: str = "stub") -> Reply:
     ]
     events += [("content_block_delta", {"type": "content_block_delta", "index": 0,
                                         "delta": {"type": "text_delta", "text": p}}) for p in pieces]
+    events += [("content_block_stop", {"type": "content_block_stop", "index": 0})]
+    if not finished:
+        return Reply(events=tuple(events))
     events += [
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
                            "usage": {"output_tokens": len(pieces)}}),
         ("message_stop", {"type": "message_stop"}),

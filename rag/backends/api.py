@@ -56,7 +56,9 @@ def anthropic_backend(model: str, base_url: str | None, context_tokens: int, tim
     def make_chat(params: GenerationParams):
         from langchain_anthropic import ChatAnthropic
 
+        # stream_usage changes nothing sent; without it LangChain drops the `message_delta` event, and with it
+        # the stop reason that tells a finished reply from a cut one.
         return ChatAnthropic(model=model, base_url=base_url, api_key=key, temperature=params.temperature,
-                             max_tokens=params.max_tokens, timeout=timeout, max_retries=0, stream_usage=False)
+                             max_tokens=params.max_tokens, timeout=timeout, max_retries=0, stream_usage=True)
 
     return RemoteBackend(endpoint, make_chat, context_tokens, secrets=(key,))

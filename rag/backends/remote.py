@@ -4,6 +4,11 @@ The OpenAI and Anthropic SDKs (under `langchain-openai` / `langchain-anthropic`)
 same names and shapes, so one mapping serves both. Their own retry loops are switched off (`max_retries=0`)
 so that ours is the only one: it retries 429 and 5xx a bounded number of times, only before the first
 token arrived (a half-streamed answer cannot be taken back), and its attempts are what the tests count.
+
+A reply is complete only when the server says why it stopped (OpenAI's `finish_reason`, Anthropic's
+`stop_reason`). A stream that ends without one was cut: llama.cpp's Python server, for one, ends a reply
+with `[DONE]` and no reason when another request arrives. Taken as complete, a cut draft would fail the
+answer checks and reach the user as "Not in the documents."; it is reported as the server's failure instead.
 """
 
 from __future__ import annotations
@@ -57,14 +62,21 @@ class RemoteBackend:
         history = _to_langchain(messages)
         for attempt in range(self.endpoint.retries + 1):
             self.attempts += 1
-            started = False
+            started = finished = False
             try:
                 for chunk in chat.stream(history):
+                    finished = finished or _stop_reason(chunk) is not None
                     piece = str(chunk.text)  # text blocks joined, whatever the provider's content shape
                     if piece:
                         started = True
                         yield piece
-                return
+                if finished:
+                    return
+                # Not retried: on llama_cpp.server the retry would cut the request that cut this one (measured:
+                # two clients retrying each other's cuts finished 3 answers a minute).
+                raise BackendError(self._message(None, "cut", attempt + 1))
+            except BackendError:
+                raise
             except Exception as exc:  # the SDKs' errors share no base class we could import cheaply
                 failure = classify(exc)
                 if failure is None:
@@ -78,9 +90,13 @@ class RemoteBackend:
         """Tokens under tiktoken's cl100k_base: exact for OpenAI's older models, close for the rest."""
         return count_prompt_tokens(text)
 
-    def _message(self, exc: Exception, status: int | str, attempts: int) -> str:
+    def _message(self, exc: Exception | None, status: int | str, attempts: int) -> str:
         e = self.endpoint
         tried = f" after {attempts} attempts" if attempts > 1 else ""
+        if status == "cut":
+            return (f"{e.name}: the server ended the reply without saying it was finished{tried} (no finish reason): "
+                    f"it was cut, often by another request to the same model; for llama_cpp.server serving several "
+                    f"clients, start it with --interrupt_requests False")
         if status == "timeout":
             return (f"{e.name}: no reply from {e.url} within {e.timeout:g} s: the server is overloaded or the model "
                     f"is slow; check the server, or raise request_timeout (RAG_REQUEST_TIMEOUT)")
@@ -122,6 +138,12 @@ def classify(exc: Exception) -> tuple[int | str, float] | None:
     if names & {"APIConnectionError", "ConnectError", "RemoteProtocolError"}:
         return "connection", 0.0
     return None
+
+
+def _stop_reason(chunk: object) -> str | None:
+    """Why the server stopped, if this chunk says: OpenAI's `finish_reason`, Anthropic's `stop_reason`."""
+    meta = getattr(chunk, "response_metadata", None) or {}
+    return meta.get("finish_reason") or meta.get("stop_reason")
 
 
 def _retryable(status: int | str) -> bool:

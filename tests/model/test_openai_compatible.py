@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -104,3 +105,36 @@ def test_the_readme_langchain_example_runs_as_written(llama_server, seed_index, 
                                "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert "Baidu" in done.stdout
+
+
+def test_a_reply_another_request_cuts_is_reported_not_taken_for_an_answer(llama_server):
+    """llama_cpp.server (interrupt_requests on, its default) ends a reply with [DONE] when a second request comes."""
+    from rag.backends import GenerationParams
+    from rag.backends.registry import BackendOptions, open_backend
+    from rag.errors import BackendError
+
+    backend = open_backend(f"openai:{SERVED_NAME}", BackendOptions(base_url=llama_server))
+    reply = backend.stream([{"role": "user", "content": "Count from 1 to 300, one number per line."}],
+                           GenerationParams(max_tokens=600))
+    pieces = [next(reply)]  # the server is now generating this reply
+    second: list[str] = []
+    request = urllib.request.Request(
+        f"{llama_server}/chat/completions", headers={"content-type": "application/json"},
+        data=json.dumps({"model": SERVED_NAME, "max_tokens": 4,
+                         "messages": [{"role": "user", "content": "Say yes."}]}).encode())
+
+    def ask_again() -> None:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            second.append(json.load(answer)["choices"][0]["finish_reason"])
+
+    other = threading.Thread(target=ask_again)
+    other.start()
+    with pytest.raises(BackendError) as err:
+        pieces.extend(reply)
+    other.join(timeout=120)
+    assert str(err.value) == (
+        f"openai:{SERVED_NAME}: the server ended the reply without saying it was finished (no finish reason): it was "
+        "cut, often by another request to the same model; for llama_cpp.server serving several clients, start it "
+        "with --interrupt_requests False")
+    assert "300" not in "".join(pieces)  # cut well before the end
+    assert second and second[0] in ("stop", "length")  # the request that cut it was answered

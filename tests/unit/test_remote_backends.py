@@ -161,6 +161,31 @@ def test_timeout_names_the_wait_and_the_setting():
     assert attempts == 1
 
 
+CUT = ("the server ended the reply without saying it was finished{tried} (no finish reason): it was cut, often by "
+       "another request to the same model; for llama_cpp.server serving several clients, start it with "
+       "--interrupt_requests False")
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_reply_cut_after_its_first_words_is_an_error_not_a_short_answer(kind):
+    cut = openai_stream("Tesla", " met", finish=None) if kind == "openai" else anthropic_stream("Tesla", " met",
+                                                                                                  finished=False)
+    message, attempts, pauses = _failure(cut, kind=kind)
+    assert message == f"{kind}:m: " + CUT.format(tried="")
+    assert attempts == 1 and pauses == []
+
+
+def test_a_reply_cut_before_any_words_is_not_retried():
+    message, attempts, pauses = _failure(openai_stream(finish=None), openai_stream("Baidu"))
+    assert message == "openai:m: " + CUT.format(tried="")
+    assert attempts == 1 and pauses == []
+
+
+def test_a_reply_stopped_by_the_token_limit_is_complete():
+    with StubServer(openai_stream("Tesla", " met", finish="length")) as server:
+        assert _run(openai_backend("m", f"{server.url}/v1", 4096)) == ["Tesla", " met"]
+
+
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 def test_connection_refused_names_the_url_and_how_to_change_it(kind):
     port = closed_port()
