@@ -1,7 +1,8 @@
 """Load test (not a benchmark to tune against): concurrent clients against `rag serve`, on loopback only.
 
     .venv/bin/python scripts/load_serve.py [--clients 8] [--duration 120] [--questions evals/gold.jsonl]
-        [--url http://127.0.0.1:PORT/v1 [--pid PID] | --index DIR --model SPEC --top-k K --token]
+        [--url http://127.0.0.1:PORT/v1 [--url …] [--pid PID] | --index DIR --model SPEC --top-k K --token
+         --replicas N]
 
 Without --url it starts its own `rag serve --host 127.0.0.1 --port 0` (with --index, --model,
 --top-k passed through; --token makes that server require a fresh random token, so every request
@@ -9,6 +10,12 @@ also goes through the bearer check), reads the port the server announces, and st
 (terminate, then kill). With --url it uses a running server on 127.0.0.1, ::1 or localhost (any
 other host is refused: exit 2), sends $RAG_SERVE_TOKEN as the API key when set, and samples that
 server's memory only when --pid names its process; --index and --top-k must then be the server's.
+
+Replicas. `--replicas N` starts N such servers (`rag serve` keeps no per-user state, so any balancer can
+spread users over them), and `--url` may be given once per running replica. Client i sends all its requests to
+replica i mod N, as a balancer that keeps each user on one replica would. The figures are for all
+replicas together: requests, errors, latency, CPU and VmRSS summed over the servers. To measure replicas
+sharing one model server, give them `--model openai:NAME` with OPENAI_BASE_URL set to it.
 
 N client threads each ask, one request at a time until the deadline, questions picked (seeded) from
 a fixed pool drawn from the gold file, answerable and unanswerable alike, with the official `openai`
@@ -432,11 +439,11 @@ def rss_kib(pid: int) -> tuple[int | None, int | None]:
 
 
 class MemorySampler(threading.Thread):
-    """Samples the server's VmRSS every `every` seconds and prints a progress line to stderr."""
+    """Samples the servers' VmRSS (summed) every `every` seconds and prints a progress line to stderr."""
 
-    def __init__(self, pid: int | None, every: float, t0: float, tally: Tally):
+    def __init__(self, pids: list[int], every: float, t0: float, tally: Tally):
         super().__init__(daemon=True)
-        self.pid, self.every, self.t0, self.tally = pid, every, t0, tally
+        self.pids, self.every, self.t0, self.tally = pids, every, t0, tally
         self.samples: list[tuple[float, int | None, int]] = []  # (seconds, KiB, requests done)
         self.peak: int | None = None
         self.finished = threading.Event()
@@ -444,7 +451,7 @@ class MemorySampler(threading.Thread):
     def sample(self) -> None:
         """Take one sample now (also called once more at the end)."""
         done, errors, mixed = self.tally.counts()
-        rss, hwm = rss_kib(self.pid) if self.pid else (None, None)
+        rss, hwm = _summed([rss_kib(pid) for pid in self.pids])
         self.peak = hwm or self.peak
         elapsed = time.monotonic() - self.t0
         self.samples.append((elapsed, rss, done))
@@ -454,6 +461,19 @@ class MemorySampler(threading.Thread):
     def run(self) -> None:
         while not self.finished.wait(self.every):
             self.sample()
+
+
+def _summed(readings: list[tuple[int | None, int | None]]) -> tuple[int | None, int | None]:
+    """(VmRSS, VmHWM) summed over processes; None unless every process could be read."""
+    if not readings or any(rss is None or hwm is None for rss, hwm in readings):
+        return None, None
+    return sum(r for r, _ in readings if r), sum(h for _, h in readings if h)
+
+
+def servers_cpu(servers: Sequence[Server]) -> float | None:
+    """CPU seconds the servers used, summed; None when any server's PID is unknown."""
+    seconds = [cpu_seconds(s.pid) for s in servers]
+    return None if any(x is None for x in seconds) else sum(x for x in seconds if x is not None)
 
 
 # --- the server --------------------------------------------------------------------------------------
@@ -494,7 +514,7 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log else ""
 
 
-def start_server(args: argparse.Namespace, token: str | None, workdir: Path) -> Server:
+def start_server(args: argparse.Namespace, token: str | None, workdir: Path, replica: int = 0) -> Server:
     """`rag serve --host 127.0.0.1 --port 0` with the run's flags; returns once it answers GET /v1/models."""
     command = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
     for flag, value in (("--index", args.index), ("--model", args.model), ("--top-k", args.top_k)):
@@ -503,7 +523,7 @@ def start_server(args: argparse.Namespace, token: str | None, workdir: Path) -> 
     env = {k: v for k, v in os.environ.items() if k != "RAG_SERVE_TOKEN"}
     if token:
         env["RAG_SERVE_TOKEN"] = token  # through the environment, as users do: never on a command line
-    log = workdir / "serve.log"
+    log = workdir / f"serve-{replica}.log"
     with log.open("w") as stderr:  # a file, not a pipe: a full pipe would block the server's access log
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
     server = Server("", "", process.pid, process, log)
@@ -584,7 +604,7 @@ def latency_row(name: str, values: Sequence[float]) -> str:
     return f"  {name:<22}{len(values):>5}{cells}"
 
 
-def report(tally: Tally, sampler: MemorySampler, server: Server, unfinished: list[str], wall: float,
+def report(tally: Tally, sampler: MemorySampler, servers: Sequence[Server], unfinished: list[str], wall: float,
            cpu: tuple[float | None, float]) -> int:
     """Print the figures; the exit status (1 on any error or mix-up). `cpu`: seconds the server and
     this script used during the load (the server's None when its PID is unknown)."""
@@ -597,7 +617,7 @@ def report(tally: Tally, sampler: MemorySampler, server: Server, unfinished: lis
     print("\n== load results ==")
     print(f"requests done   {len(done)} ({len(streamed)} streamed, {len(done) - len(streamed)} not) in {end:.1f} s: "
           f"{len(done) / end if end else 0:.2f} req/s ({60 * len(done) / end if end else 0:.0f} per minute)")
-    errors = _errors(failed, unfinished, server)
+    errors = _errors(failed, unfinished, servers)
     print(f"errors          {sum(n for n, _ in errors.values())}")
     for kind, (count, example) in sorted(errors.items()):
         print(f"  {count:>4} × {kind}: {example}")
@@ -615,13 +635,13 @@ def report(tally: Tally, sampler: MemorySampler, server: Server, unfinished: lis
     print(latency_row("stream, to the end", [o.latency for o in streamed]))
     print(latency_row("stream, first content", [o.first_content for o in streamed if o.first_content is not None]))
     _print_cpu(cpu, wall, len(done))
-    _print_memory(sampler, server)
-    _print_access_log(server)
+    _print_memory(sampler, servers)
+    _print_access_log(servers)
     _print_questions(done)
     return 1 if errors or mixed else 0
 
 
-def _errors(failed: list[Outcome], unfinished: list[str], server: Server) -> dict[str, tuple[int, str]]:
+def _errors(failed: list[Outcome], unfinished: list[str], servers: Sequence[Server]) -> dict[str, tuple[int, str]]:
     """Errors by kind: (count, first message)."""
     errors: dict[str, tuple[int, str]] = {}
 
@@ -634,27 +654,30 @@ def _errors(failed: list[Outcome], unfinished: list[str], server: Server) -> dic
         add(o.error.kind, f"{o.question.id}: {str(o.error)[:300]}")
     for what in unfinished:
         add("unfinished at the hard deadline", what)
-    log = server.log_text()
-    for traceback in re.findall(r"^Traceback \(most recent call last\):\n(?:[ \t].*\n)*.*", log, re.MULTILINE):
-        add("traceback in the server log", traceback.splitlines()[-1][:300])
-    if server.process is not None and server.process.poll() not in (None, 0, -15):
-        add("server exited", f"status {server.process.returncode}")
+    for server in servers:
+        log = server.log_text()
+        for traceback in re.findall(r"^Traceback \(most recent call last\):\n(?:[ \t].*\n)*.*", log, re.MULTILINE):
+            add("traceback in the server log", traceback.splitlines()[-1][:300])
+        if server.process is not None and server.process.poll() not in (None, 0, -15):
+            add("server exited", f"status {server.process.returncode}")
     return errors
 
 
-def _print_memory(sampler: MemorySampler, server: Server) -> None:
-    if not server.pid:
+def _print_memory(sampler: MemorySampler, servers: Sequence[Server]) -> None:
+    if not sampler.pids or len(sampler.pids) < len(servers):
         print("memory          not sampled: the server's PID is unknown (give --pid with --url)")
         return
+    pids = ", ".join(str(pid) for pid in sampler.pids)
     rows = [s for s in sampler.samples if s[1] is not None]
     if not rows:
-        print(f"memory          not sampled: /proc/{server.pid}/status was not readable")
+        print(f"memory          not sampled: /proc/{pids}/status was not readable")
         return
     step = math.ceil(len(rows) / MAX_TABLE_ROWS)
     shown = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
     first, last = rows[0][1], rows[-1][1]
     assert first is not None and last is not None
-    print(f"memory          server VmRSS (pid {server.pid}): start {first / 1024:.0f} MiB, end {last / 1024:.0f} MiB "
+    whose = f"servers' VmRSS summed (pids {pids})" if len(sampler.pids) > 1 else f"server VmRSS (pid {pids})"
+    print(f"memory          {whose}: start {first / 1024:.0f} MiB, end {last / 1024:.0f} MiB "
           f"({(last - first) / 1024:+.0f} MiB), max sampled {max(r[1] or 0 for r in rows) / 1024:.0f} MiB, "
           f"peak since start (VmHWM) {(sampler.peak or 0) / 1024:.0f} MiB")
     print(f"  {'t (s)':>7}{'RSS (MiB)':>11}{'requests done':>15}")
@@ -673,14 +696,15 @@ def _print_cpu(cpu: tuple[float | None, float], wall: float, done: int) -> None:
           f"{per_request}); this script {own:.1f} s")
 
 
-def _print_access_log(server: Server) -> None:
-    """What the server itself logged: its access lines by route and status (own server only; the GET is the
+def _print_access_log(servers: Sequence[Server]) -> None:
+    """What each server itself logged: its access lines by route and status (own servers only; the GET is the
     readiness check)."""
-    if server.log is None:
-        return
-    statuses = Counter(ACCESS_LINE.findall(server.log_text()))
-    shown = ", ".join(f"{route} {status} ×{n}" for (route, status), n in sorted(statuses.items())) or "none"
-    print(f"server log      {shown}")
+    for i, server in enumerate(servers):
+        if server.log is None:
+            continue
+        statuses = Counter(ACCESS_LINE.findall(server.log_text()))
+        shown = ", ".join(f"{route} {status} ×{n}" for (route, status), n in sorted(statuses.items())) or "none"
+        print(f"{'server log' if len(servers) == 1 else f'replica {i} log':<16}{shown}")
 
 
 def _print_questions(done: list[Outcome]) -> None:
@@ -704,12 +728,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--duration", type=float, default=120, help="seconds of load (default 120)")
-    parser.add_argument("--url", help="a running server's base URL, on loopback (default: start one)")
+    parser.add_argument("--url", action="append", help="a running server's base URL, on loopback; once per replica "
+                        "(default: start our own)")
     parser.add_argument("--pid", type=int, help="with --url: the server's process, to sample its memory")
     parser.add_argument("--index", help="index folder, passed to the server (default: rag's)")
     parser.add_argument("--model", help="model spec, passed to the server (default: rag's)")
     parser.add_argument("-k", "--top-k", type=int, dest="top_k", help="passages per question, passed to the server")
     parser.add_argument("--token", action="store_true", help="own server: require a fresh random token")
+    parser.add_argument("--replicas", type=int, default=1, help="own servers to start, clients spread over them "
+                        "(default 1)")
     parser.add_argument("--questions", default="evals/gold.jsonl", help="gold questions (default evals/gold.jsonl)")
     parser.add_argument("--pool", type=int, default=12, help="questions in the pool (default 12, a third unanswerable)")
     parser.add_argument("--seed", type=int, default=0)
@@ -717,10 +744,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample-every", type=float, default=5, help="memory sampling period, seconds (default 5)")
     parser.add_argument("--start-timeout", type=float, default=300, help="seconds for the server to start (default 300)")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.duration <= 0 or args.timeout <= 0 or args.pool < 2 or args.sample_every <= 0:
-        parser.error("--clients, --duration, --timeout, --sample-every must be positive and --pool at least 2")
-    if args.pid is not None and not args.url:
-        parser.error("--pid only goes with --url (the script knows its own server's PID)")
+    if (args.clients < 1 or args.duration <= 0 or args.timeout <= 0 or args.pool < 2 or args.sample_every <= 0
+            or args.replicas < 1):
+        parser.error("--clients, --duration, --timeout, --sample-every, --replicas must be positive and --pool at "
+                     "least 2")
+    if args.pid is not None and len(args.url or ()) != 1:
+        parser.error("--pid only goes with one --url (the script knows its own servers' PIDs)")
+    if args.url and args.replicas != 1:
+        parser.error("--replicas starts our own servers; for running ones, give --url once per replica")
     return args
 
 
@@ -738,25 +769,27 @@ def make_client_factory(url: str, api_key: str, timeout: float) -> Any:
     return make
 
 
-def run_load(args: argparse.Namespace, server: Server, api_key: str, pool: list[Question], expected: Expected) -> int:
+def run_load(args: argparse.Namespace, servers: Sequence[Server], api_key: str, pool: list[Question],
+             expected: Expected) -> int:
     """The load itself, then the report; returns the exit status."""
     tally = Tally(expected)
     stop = threading.Event()
     t0 = time.monotonic()
     deadline, hard_deadline = t0 + args.duration, t0 + args.duration + args.timeout + GRACE_MARGIN_S
-    sampler = MemorySampler(server.pid, args.sample_every, t0, tally)
+    sampler = MemorySampler([s.pid for s in servers if s.pid], args.sample_every, t0, tally)
     sampler.sample()  # the baseline, before any request
-    cpu_before = cpu_seconds(server.pid), own_cpu_seconds()
+    cpu_before = servers_cpu(servers), own_cpu_seconds()
     sampler.start()
-    make = make_client_factory(server.url, api_key, args.timeout)
+    makers = [make_client_factory(s.url, api_key, args.timeout) for s in servers]
     clients = [Client(i) for i in range(args.clients)]
     threads = [threading.Thread(target=client_loop, daemon=True, name=f"client-{c.index}",
-                                args=(c, make, pool, args.seed, deadline, args.timeout, t0, tally, stop))
+                                args=(c, makers[c.index % len(makers)], pool, args.seed, deadline, args.timeout, t0,
+                                      tally, stop))
                for c in clients]
     for thread in threads:
         thread.start()
     try:
-        _wait_for(threads, server, deadline, hard_deadline, stop)
+        _wait_for(threads, servers, deadline, hard_deadline, stop)
     finally:
         stop.set()
         with tally.lock:
@@ -766,18 +799,18 @@ def run_load(args: argparse.Namespace, server: Server, api_key: str, pool: list[
         sampler.finished.set()
     sampler.join(timeout=5)
     sampler.sample()  # the end, after the last request
-    server_cpu = cpu_seconds(server.pid)
+    server_cpu = servers_cpu(servers)
     cpu = (server_cpu - cpu_before[0] if server_cpu is not None and cpu_before[0] is not None else None,
            own_cpu_seconds() - cpu_before[1])
-    return report(tally, sampler, server, unfinished, time.monotonic() - t0, cpu)
+    return report(tally, sampler, servers, unfinished, time.monotonic() - t0, cpu)
 
 
-def _wait_for(threads: list[threading.Thread], server: Server, deadline: float, hard_deadline: float,
+def _wait_for(threads: list[threading.Thread], servers: Sequence[Server], deadline: float, hard_deadline: float,
               stop: threading.Event) -> None:
-    """Until every client is done or the hard deadline; stops early when our server dies."""
+    """Until every client is done or the hard deadline; stops early when one of our servers dies."""
     while any(t.is_alive() for t in threads) and time.monotonic() < hard_deadline:
-        if server.process is not None and server.process.poll() is not None:
-            stop.set()  # nothing left to load: the report shows the status
+        if any(s.process is not None and s.process.poll() is not None for s in servers):
+            stop.set()  # its clients have nothing left to load: the report shows the status
             return
         next(t for t in threads if t.is_alive()).join(timeout=min(1.0, max(0.0, hard_deadline - time.monotonic())))
 
@@ -790,11 +823,13 @@ def prepare(args: argparse.Namespace) -> tuple[list[Question], Expected, int, Pa
     return pool, retrieve_all(retriever, pool, k), k, index, generation
 
 
-def describe(args: argparse.Namespace, server: Server, pool: list[Question], expected: Expected, k: int,
+def describe(args: argparse.Namespace, servers: Sequence[Server], pool: list[Question], expected: Expected, k: int,
              index: Path) -> None:
     caught, possible = swap_coverage(expected)
     answerable = sum(q.answerable for q in pool)
-    print(f"load: rag serve at {server.url} ({server.backend}), pid {server.pid or 'unknown'}, index {index}, top-k {k}")
+    for server in servers:
+        print(f"load: rag serve at {server.url} ({server.backend}), pid {server.pid or 'unknown'}, index {index}, "
+              f"top-k {k}")
     grace = args.timeout + GRACE_MARGIN_S
     print(f"load: {args.clients} clients for {args.duration:.0f} s (+ up to {grace:.0f} s for requests in flight), "
           f"pool of {len(pool)} questions ({answerable} answerable, {len(pool) - answerable} not; seed {args.seed})")
@@ -806,30 +841,32 @@ def describe(args: argparse.Namespace, server: Server, pool: list[Question], exp
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the load and print the figures; the exit status (0 clean, 1 errors or mix-ups, 2 could not run)."""
     args = parse_args(argv)
-    if args.url and (problem := loopback_problem(args.url)):
-        print(f"load_serve: {problem}", file=sys.stderr)
-        return 2
+    for url in args.url or ():
+        if problem := loopback_problem(url):
+            print(f"load_serve: {problem}", file=sys.stderr)
+            return 2
     from rag.errors import RagError
 
     token = secrets.token_hex(16) if args.token and not args.url else None
     api_key = (os.environ.get("RAG_SERVE_TOKEN") if args.url else token) or "none"
     with tempfile.TemporaryDirectory(prefix="load_serve-") as workdir:
-        server = None
+        servers: list[Server] = []
         try:
-            if args.url:  # a wrong URL fails at once, before MiniLM loads
-                server = attach_server(args.url, api_key, args.pid)
-            pool, expected, k, index, generation = prepare(args)  # before our server starts: one MiniLM load at a time
-            if server is None:
-                server = start_server(args, token, Path(workdir))
-                if index_generation(index) != generation:  # `rag index` ran meanwhile: the server may hold another
-                    raise SetupError(f"the index at {index} changed while the server started: run again")
-            describe(args, server, pool, expected, k, index)
-            return run_load(args, server, api_key, pool, expected)
+            for url in args.url or ():  # a wrong URL fails at once, before MiniLM loads
+                servers.append(attach_server(url, api_key, args.pid))
+            pool, expected, k, index, generation = prepare(args)  # before our servers start: one MiniLM load at a time
+            if not args.url:
+                for replica in range(args.replicas):  # one at a time: each loads its MiniLM and model
+                    servers.append(start_server(args, token, Path(workdir), replica))
+                if index_generation(index) != generation:  # `rag index` ran meanwhile: a server may hold another
+                    raise SetupError(f"the index at {index} changed while the servers started: run again")
+            describe(args, servers, pool, expected, k, index)
+            return run_load(args, servers, api_key, pool, expected)
         except (SetupError, RagError, OSError, ValueError, KeyError) as exc:
             print(f"load_serve: {exc}", file=sys.stderr)
             return 2
         finally:
-            if server is not None:
+            for server in servers:
                 stop_server(server)
 
 

@@ -113,3 +113,35 @@ def test_the_short_load_has_no_errors_and_no_mixed_up_answers(seed_index, backen
     assert re.search(r"^memory\s+server VmRSS \(pid \d+\): start \d+ MiB", done.stdout, re.MULTILINE), shown
     assert re.search(r"^\s+t \(s\)\s+RSS \(MiB\)\s+requests done$", done.stdout, re.MULTILINE), shown
     assert "stream, first content" in done.stdout, shown
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--replicas", "0"], "--replicas must be positive"),
+    (["--replicas", "2", "--url", "http://127.0.0.1:8000/v1"], "--replicas starts our own servers; for running ones, "
+                                                                 "give --url once per replica"),
+    (["--pid", "1", "--url", "http://127.0.0.1:8000/v1", "--url", "http://127.0.0.1:8001/v1"],
+     "--pid only goes with one --url"),
+])
+def test_replica_arguments_that_cannot_work_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        load_serve.parse_args(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_two_replicas_share_the_clients_and_are_reported_together(seed_index, backend, tmp_path):
+    """Two `rag serve` processes, clients 0 and 2 on the first, 1 and 3 on the second; a liveness check."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
+    done = subprocess.run([sys.executable, str(SCRIPT), "--replicas", "2", "--clients", "4", "--duration", "15",
+                           "--index", str(seed_index), "--questions", str(ROOT / "evals" / "gold.jsonl"),
+                           "--sample-every", "3"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    print(done.stdout)
+    shown = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, shown
+    assert re.search(r"^errors\s+0$", done.stdout, re.MULTILINE), shown
+    assert len(re.findall(r"^load: rag serve at http://127\.0\.0\.1:\d+/v1 ", done.stdout, re.MULTILINE)) == 2, shown
+    for replica in (0, 1):  # each replica answered requests of its own clients
+        assert re.search(rf"^replica {replica} log\s+.*POST /v1/chat/completions 200 ×\d+", done.stdout,
+                         re.MULTILINE), shown
+    assert re.search(r"^memory\s+servers' VmRSS summed \(pids \d+, \d+\): start \d+ MiB", done.stdout,
+                     re.MULTILINE), shown
