@@ -20,7 +20,7 @@ sharing one model server, give them `--model openai:NAME` with OPENAI_BASE_URL s
 N client threads each ask, one request at a time until the deadline, questions picked (seeded) from
 a fixed pool drawn from the gold file, answerable and unanswerable alike, with the official `openai`
 client; each client alternates streamed and non-streamed requests. Then it prints requests done,
-errors by kind, mixed-up answers (the question and what came back), latency p50/p90/p99/max (and,
+errors by kind, mixed-up answers (the question and what came back), latency p50/p90/p95/p99/max (and,
 for streams, the time to the first content delta), throughput, the CPU the server and this script
 used (a server that got far less than the machine's cores was sharing them: read its latencies so),
 the server's VmRSS over time, its access lines by status, and each question's answers.
@@ -600,7 +600,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 def latency_row(name: str, values: Sequence[float]) -> str:
     if not values:
         return f"  {name:<22}{0:>5}"
-    cells = "".join(f"{percentile(values, p):>7.2f}" for p in (50, 90, 99)) + f"{max(values):>7.2f}"
+    cells = "".join(f"{percentile(values, p):>7.2f}" for p in (50, 90, 95, 99)) + f"{max(values):>7.2f}"
     return f"  {name:<22}{len(values):>5}{cells}"
 
 
@@ -629,7 +629,7 @@ def report(tally: Tally, sampler: MemorySampler, servers: Sequence[Server], unfi
               f"{[(c.get('marker'), c.get('chunk_id'), c.get('score')) for c in o.reply.citations]}")
         for problem in o.problems:
             print(f"    - {problem}")
-    print(f"{'latency (s)':<24}{'n':>5}{'p50':>7}{'p90':>7}{'p99':>7}{'max':>7}")
+    print(f"{'latency (s)':<24}{'n':>5}{'p50':>7}{'p90':>7}{'p95':>7}{'p99':>7}{'max':>7}")
     print(latency_row("all", [o.latency for o in done]))
     print(latency_row("whole response", [o.latency for o in done if not o.stream]))
     print(latency_row("stream, to the end", [o.latency for o in streamed]))
