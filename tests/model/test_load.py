@@ -97,22 +97,29 @@ def test_every_swap_between_the_two_questions_would_be_caught(expected):
     assert (caught, possible) == (8, 8), [asdict(p) for p in retrieved["mapping"] + retrieved["catl"]]
 
 
-def test_the_short_load_has_no_errors_and_no_mixed_up_answers(seed_index, backend, tmp_path):
-    """The CI form: 4 clients for 25 s against the script's own server; a liveness check, not a timing assert."""
+def _load(tmp_path, seed_index, *flags: str) -> tuple[str, str]:
+    """Run the script on the seed index with `flags`; its stdout and what to show when an assertion fails, once it
+    exited 0 with no errors and no mixed-up answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
-    done = subprocess.run([sys.executable, str(SCRIPT), "--clients", "4", "--duration", "25", "--index", str(seed_index),
-                           "--questions", str(ROOT / "evals" / "gold.jsonl"), "--token", "--sample-every", "3"],
+    done = subprocess.run([sys.executable, str(SCRIPT), *flags, "--index", str(seed_index),
+                           "--questions", str(ROOT / "evals" / "gold.jsonl"), "--sample-every", "3"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     print(done.stdout)  # the figures, for `pytest -s` or `-rP`
     shown = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr[-4000:]}"
     assert done.returncode == 0, shown
     assert re.search(r"^errors\s+0$", done.stdout, re.MULTILINE), shown
     assert re.search(r"^mixed-up\s+0$", done.stdout, re.MULTILINE), shown
-    requests = int(re.search(r"^requests done\s+(\d+) \((\d+) streamed, (\d+) not\)", done.stdout, re.MULTILINE).group(1))
+    return done.stdout, shown
+
+
+def test_the_short_load_has_no_errors_and_no_mixed_up_answers(seed_index, backend, tmp_path):
+    """The CI form: 4 clients for 25 s against the script's own server; a liveness check, not a timing assert."""
+    out, shown = _load(tmp_path, seed_index, "--clients", "4", "--duration", "25", "--token")
+    requests = int(re.search(r"^requests done\s+(\d+) \((\d+) streamed, (\d+) not\)", out, re.MULTILINE).group(1))
     assert requests >= 4, shown  # every client finished at least its first request
-    assert re.search(r"^memory\s+server VmRSS \(pid \d+\): start \d+ MiB", done.stdout, re.MULTILINE), shown
-    assert re.search(r"^\s+t \(s\)\s+RSS \(MiB\)\s+requests done$", done.stdout, re.MULTILINE), shown
-    assert "stream, first content" in done.stdout, shown
+    assert re.search(r"^memory\s+server VmRSS \(pid \d+\): start \d+ MiB", out, re.MULTILINE), shown
+    assert re.search(r"^\s+t \(s\)\s+RSS \(MiB\)\s+requests done$", out, re.MULTILINE), shown
+    assert "stream, first content" in out, shown
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -130,18 +137,8 @@ def test_replica_arguments_that_cannot_work_are_refused(argv, message, capsys):
 
 def test_two_replicas_share_the_clients_and_are_reported_together(seed_index, backend, tmp_path):
     """Two `rag serve` processes, clients 0 and 2 on the first, 1 and 3 on the second; a liveness check."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | RAG_TEST_ENV
-    done = subprocess.run([sys.executable, str(SCRIPT), "--replicas", "2", "--clients", "4", "--duration", "15",
-                           "--index", str(seed_index), "--questions", str(ROOT / "evals" / "gold.jsonl"),
-                           "--sample-every", "3"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    print(done.stdout)
-    shown = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr[-4000:]}"
-    assert done.returncode == 0, shown
-    assert re.search(r"^errors\s+0$", done.stdout, re.MULTILINE), shown
-    assert len(re.findall(r"^load: rag serve at http://127\.0\.0\.1:\d+/v1 ", done.stdout, re.MULTILINE)) == 2, shown
+    out, shown = _load(tmp_path, seed_index, "--replicas", "2", "--clients", "4", "--duration", "15")
+    assert len(re.findall(r"^load: rag serve at http://127\.0\.0\.1:\d+/v1 ", out, re.MULTILINE)) == 2, shown
     for replica in (0, 1):  # each replica answered requests of its own clients
-        assert re.search(rf"^replica {replica} log\s+.*POST /v1/chat/completions 200 ×\d+", done.stdout,
-                         re.MULTILINE), shown
-    assert re.search(r"^memory\s+servers' VmRSS summed \(pids \d+, \d+\): start \d+ MiB", done.stdout,
-                     re.MULTILINE), shown
+        assert re.search(rf"^replica {replica} log\s+.*POST /v1/chat/completions 200 ×\d+", out, re.MULTILINE), shown
+    assert re.search(r"^memory\s+servers' VmRSS summed \(pids \d+, \d+\): start \d+ MiB", out, re.MULTILINE), shown
