@@ -15,7 +15,7 @@ from rag.checks.claims.quotes import quote_answer
 from rag.checks.verify import verify
 from rag.config import DEFAULTS
 from rag.errors import InputError
-from rag.prompting import build_messages
+from rag.prompting import build_messages, cached_first
 from rag.retrieval import Retriever, within
 from rag.retrieval.recency import as_of_prefix, asks_for_latest
 from rag.retrieval.window import DateWindow
@@ -37,6 +37,8 @@ class AssistantSettings:
     quote: bool = False  # answer in the passages' own sentences (rag.checks.claims.quotes); resolved, like the style
     focus: int = DEFAULTS.focus  # show only this many sentences closest to the question (rag.focus); 0: whole passages
     focus_window: int = DEFAULTS.focus_window  # neighbours shown on either side of each focused sentence
+    # a follow-up shows first, in the same places, the passages the model has just read (rag.prompting.cached_first)
+    reuse_passages: bool = DEFAULTS.reuse_passages
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
@@ -70,11 +72,13 @@ class Assistant:
         self.settings = settings or AssistantSettings()
         # the retriever's embedder gives the judge MiniLM similarity at no extra load; without one, words only
         self.judge = judge or AlignmentJudge(getattr(retriever, "embedder", None))
+        self._last_read: tuple[str, ...] = ()  # the chunk ids of the last prompt the model read, in order
 
     def answer(self, question: str, on_token: Callable[[str], None] | None = None, top_k: int | None = None,
-               window: DateWindow | None = None) -> Answer:
+               window: DateWindow | None = None, follow_up: bool = False) -> Answer:
         """Answer `question`; `on_token` receives the model's draft as it streams; `window` searches only the
-        articles published in it, for this question (the retriever's own window otherwise)."""
+        articles published in it, for this question (the retriever's own window otherwise); `follow_up`: it
+        continues a conversation, so with `reuse_passages` the passages the model has just read lead its prompt."""
         started = time.perf_counter()
         question = clean_question(question)
         # A question no prompt can hold is an error whatever the passages: checked after retrieval, it came back
@@ -90,7 +94,10 @@ class Assistant:
         retrieved, views = self._focused(question, retrieved)
         if views is not None:
             timings["focus"] = _ms(started) - timings["retrieve"]
+        elif follow_up and self.settings.reuse_passages:  # focused views differ per question: no prefix to share
+            retrieved = cached_first(retrieved, self._last_read)
         shown, messages, prompt_tokens = self._fit(question, retrieved, views)
+        self._last_read = tuple(p.chunk.id for p in shown)
         draft, timings["first_token"] = self._generate(messages, on_token, started)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
         checking = time.perf_counter()

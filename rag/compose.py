@@ -110,7 +110,7 @@ def assistant_settings(settings: Settings, backend_name: str):
     return AssistantSettings(
         top_k=settings.top_k, score_floor=settings.score_floor, min_anchor_share=settings.min_anchor_share,
         min_topic_share=settings.min_topic_share, answer_style=style, quote=resolve_quote(settings.quote, backend_name),
-        focus=settings.focus, focus_window=settings.focus_window,
+        focus=settings.focus, focus_window=settings.focus_window, reuse_passages=settings.reuse_passages,
         params=GenerationParams(max_tokens=settings.max_tokens or MAX_TOKENS[style]))
 
 

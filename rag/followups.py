@@ -26,6 +26,9 @@ class Turn:
     standalone: str  # what was actually searched for and answered
     answer: str  # the answer text shown (markers are ignored)
     abstained: bool = False
+    # the model's own answer before it was quoted: "Dan Ives, managing director …" where the answer shown is the
+    # article's sentences around it, which may name someone else first or no one ("He said …")
+    draft: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,13 @@ _PERSON_ROLE = re.compile(r"\b(name of|premier|president|chairman|chairwoman|cha
                           r"official|executive|spokes\w*|director|leader|governor|mayor|secretary|analyst|person|"
                           r"man|woman|people)\b", re.IGNORECASE)
 _NOUN_AFTER = re.compile(r"\s+(?!(?:to|in|on|at|about|for|with|from|and|or|as|by|of|that|this)\b)[A-Za-z]", re.IGNORECASE)
+# capitalised words that open or label a sentence rather than name anyone ("Also on Sunday, Musk met …")
+_NOT_NAMES = frozenset(
+    "who whom whose what which when where why how "
+    "also this that these those it its he she they we the a an in on at as by but and or so yet according after "
+    "before while since however despite late earlier meanwhile photo read monday tuesday wednesday thursday "
+    "friday saturday sunday january february march april may june july august september october november "
+    "december".split())
 _NUMBERISH = re.compile(r"^[\d\s.,%$€£-]|\b(?:percent|billion|million|thousand|one-third|half)\b", re.IGNORECASE)
 
 
@@ -99,23 +109,57 @@ def rewrite(history: Sequence[Turn], question: str) -> Rewrite:
     return Rewrite(rewritten, "; ".join(notes)) if notes else Rewrite(question)
 
 
+def _names_in(text: str) -> list[tuple[str, int]]:
+    """The runs of capitalised words in `text` that can be names, with where each starts: without the words that
+    open a sentence ("Also", "On Sunday"), a possessive's "'s", or a label followed by a colon ("CONCERNS: …")."""
+    found = []
+    for match in _NAME.finditer(text):
+        if text[match.end():match.end() + 1] == ":":
+            continue
+        words = re.sub(r"['’]s$", "", match.group(0)).split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words.pop(0)
+        if words:
+            found.append((" ".join(words), match.start()))
+    return found
+
+
+def _new_names(answer: str, asked: str) -> list[str]:
+    """The names in `answer` that `asked` did not use ("Nvidia Corp" is not new for a question about Nvidia), the
+    nearest to where the answer repeats the question's own names first: "Also on Sunday, Musk met with Ren Hongbin,
+    chairman of the China Council …" answers "Who heads the China Council …?" with Ren Hongbin, not Musk."""
+    asked_words = set(re.findall(r"\w+", re.sub(r"['’]s\b", "", asked).lower()))
+    lowered = answer.lower()
+    anchors = [i for name, _ in _names_in(asked) for i in [lowered.find(name.lower())] if i >= 0]
+    new = [(name, start) for name, start in _names_in(answer) if not asked_words & set(re.findall(r"\w+", name.lower()))]
+    if anchors:
+        new.sort(key=lambda item: min(abs(item[1] - a) for a in anchors))  # stable: ties keep the answer's order
+    return [name for name, _ in new]
+
+
+def _is_entity(answer: str) -> bool:
+    """Whether an answer is itself the person or thing asked for ("Zeng Yuqun", "People's Daily"), not a sentence."""
+    return (bool(answer) and answer[:1].isupper() and not _NUMBERISH.search(answer)
+            and (_NAME.fullmatch(answer) is not None or len(answer.split()) <= 3))
+
+
 def _referent(pronoun: str, last: Turn) -> tuple[str, str]:
     """What a pronoun in a follow-up most likely points to, and a short reason; ("", "") when unsure."""
-    answer = strip_markers(last.answer).strip().rstrip(".")
+    # the model's own words first: a quoted answer is the article's sentences, which often open with someone else
+    answers = [strip_markers(a).strip().rstrip(".") for a in (last.draft, last.answer) if a.strip()]
     asked = last.standalone
-    answer_is_entity = (not last.abstained and 0 < len(answer.split()) <= 6 and answer[:1].isupper()
-                        and not _NUMBERISH.search(answer))
+    entities = [a for a in answers if _is_entity(a)] if not last.abstained else []
     if pronoun == "there":
-        if answer_is_entity and asked.lower().startswith("where"):
-            return answer, "the previous answer"
+        if entities and asked.lower().startswith("where"):
+            return entities[0], "the previous answer"
         place = _PLACE.search(asked)
         return (place.group(1), "the place in the previous question") if place else ("", "")
     about_person = bool(re.match(r"\s*(who|whom|whose)\b", asked, re.IGNORECASE) or _PERSON_ROLE.search(asked))
     asks_for_thing = bool(re.match(r"\s*(which|what)\b", asked, re.IGNORECASE))  # not where/when: a place or time
     wanted = (pronoun in PERSON and about_person) or (pronoun in THING and asks_for_thing and not about_person)
-    if wanted and answer_is_entity:
-        return answer, "the previous answer"
-    new_names = [n for n in _NAME.findall(answer) if n.lower() not in asked.lower()] if not last.abstained else []
+    if wanted and entities:
+        return entities[0], "the previous answer"
+    new_names = [n for a in answers for n in _new_names(a, asked)] if not last.abstained else []
     if wanted and new_names:  # a sentence answer: "Ren Hongbin, chairman of the …" → Ren Hongbin
         return new_names[0], "the name in the previous answer"
     subject = _AUX.search(asked)
@@ -147,8 +191,10 @@ class Conversation:
         standalone = rewrite(self.turns, asked)
         if on_rewrite:
             on_rewrite(standalone)
-        answer = self.assistant.answer(standalone.question, on_token=on_token, top_k=top_k, window=window)
-        self.turns.append(Turn(asked, standalone.question, answer.text, answer.abstained))
+        answer = self.assistant.answer(standalone.question, on_token=on_token, top_k=top_k, window=window,
+                                       follow_up=bool(self.turns))
+        self.turns.append(Turn(asked, standalone.question, answer.text, answer.abstained,
+                               "" if answer.abstained else answer.draft))  # a withdrawn draft points nowhere
         return standalone, answer
 
 

@@ -69,3 +69,20 @@ def build_messages(question: str, passages: list[Passage], style: str = "short",
         {"role": "system", "content": SYSTEM_SENTENCES if style == "sentences" else SYSTEM},
         {"role": "user", "content": f"{body}\n\nQuestion: {defang(question.strip())}"},
     ]
+
+
+def cached_first(passages: list[Passage], last_read: tuple[str, ...]) -> list[Passage]:
+    """`passages` with the longest run of the last prompt's passages (`last_read`, chunk ids in prompt order) that
+    they all hold moved to the front, in those places; the others follow in rank order.
+
+    The prompt is the system message, the numbered passages, then the question, and llama.cpp keeps the KV cache of
+    the prefix a prompt shares with the one before: a follow-up shown the same first passages under the same numbers
+    reads only what is new. The run starts at the last prompt's first passage, so nothing moves unless that one was
+    retrieved again."""
+    by_id = {p.chunk.id: p for p in passages}
+    head = []
+    for chunk_id in last_read:
+        if chunk_id not in by_id:
+            break
+        head.append(by_id.pop(chunk_id))
+    return head + [p for p in passages if p.chunk.id in by_id]

@@ -65,12 +65,12 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
     app.state.answer_lock = threading.Lock()  # on app.state so tests can watch requests queue
     started = now()
 
-    def answer_serialized(question: str, window: DateWindow | None = None) -> Answer:
+    def answer_serialized(question: str, window: DateWindow | None = None, follow_up: bool = False) -> Answer:
         with app.state.answer_lock:
-            return assistant.answer(question, window=window)
+            return assistant.answer(question, window=window, follow_up=follow_up)
 
-    async def answer(question: str, window: DateWindow | None = None) -> Answer:
-        return await run_in_threadpool(answer_serialized, question, window)
+    async def answer(question: str, window: DateWindow | None = None, follow_up: bool = False) -> Answer:
+        return await run_in_threadpool(answer_serialized, question, window, follow_up)
 
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:
@@ -86,11 +86,13 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
         _check_model(body.model)
         question = question_from(body.messages)  # a bad conversation is a 400 before any streaming starts
         id_, created = completion_id(), now()
+        follow_up = any(m.role == "assistant" for m in body.messages)  # an earlier answer: this continues a chat
         if body.stream:
-            return StreamingResponse(_events(id_, created, partial(answer, window=body.window()), question),
+            return StreamingResponse(_events(id_, created, partial(answer, window=body.window(), follow_up=follow_up),
+                                             question),
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        result = await answer(question.question, body.window())
+        result = await answer(question.question, body.window(), follow_up)
         return completion(id_, created, result.text, result.usage, _extra(result, question))
 
     _install_error_handlers(app)

@@ -177,6 +177,23 @@ def test_a_streamed_follow_up_carries_the_rewritten_question_in_its_last_chunk(r
     assert [call[1]["content"].rsplit("\n\n", 1)[1] for call in backend.calls] == [f"Question: {REWRITTEN}"] * 2
 
 
+def test_a_follow_up_is_shown_the_passages_the_model_has_just_read_first_and_a_new_question_is_not(retriever):
+    ccpit = "Who heads the China Council for the Promotion of International Trade?"
+    backend = ScriptedBackend("Ren Hongbin", "Tesla's future development", "Ren Hongbin", "Tesla's future development")
+    client = TestClient(create_app(Assistant(retriever, backend), None))
+    standalone = "What did Musk and Ren Hongbin talk about?"
+    follow_up = [{"role": "user", "content": ccpit}, {"role": "assistant", "content": "Ren Hongbin [1]"},
+                 {"role": "user", "content": "What did Musk and he talk about?"}]
+    for messages in ([{"role": "user", "content": ccpit}], follow_up, [{"role": "user", "content": ccpit}],
+                     [{"role": "user", "content": standalone}]):
+        assert client.post("/v1/chat/completions", json={"model": "rag", "messages": messages}).status_code == 200
+    first, again, _, alone = (call[1]["content"] for call in backend.calls)
+    read = first.split("\n\nPassage 2")[0]  # the first passage the model read
+    assert read.startswith("Passage 1 (") and again.startswith(read + "\n\nPassage 2")
+    # the same standalone question with no earlier answer: its passages in rank order, another one first
+    assert alone.endswith(f"Question: {standalone}") and not alone.startswith(read)
+
+
 @pytest.mark.parametrize(("messages", "expected"), [
     # system, developer and tool messages and text-less assistant turns are not part of an exchange
     ([("system", "Be terse."), ("user", CATL), ("assistant", None), ("tool", "{}"), ("developer", "Cite."),

@@ -64,7 +64,7 @@ def test_tokens_stream_then_one_done_event_with_the_turn(services):
     [citation] = answer.citations
     assert answer.text == f"Grace Tao [{citation.marker}]" and not answer.abstained
     assert citation.passage.chunk.article_id == "001_a97cac3138bdc646"
-    assert turns == [Turn(VP, VP, answer.text, False)]
+    assert turns == [Turn(VP, VP, answer.text, False, "Grace Tao")]
     assert history == []  # the caller's list is not changed: Gradio's State gets the new one
     assert not services.lock.locked()
 
@@ -78,7 +78,7 @@ def test_a_follow_up_is_rewritten_with_the_returned_turns(services):
     assert rewrite == Rewrite(STANDALONE, "she → Grace Tao (the previous answer)")
     assert backend.calls[-1][1]["content"].endswith(f"\n\nQuestion: {STANDALONE}")
     assert answer.question == STANDALONE and answer.text.startswith("People's Daily [")
-    assert turns_after == [*turns, Turn(FOLLOW_UP, STANDALONE, answer.text, False)]
+    assert turns_after == [*turns, Turn(FOLLOW_UP, STANDALONE, answer.text, False, "People's Daily")]
     assert len(turns) == 1  # the first call's turns were copied, not appended to
 
 
