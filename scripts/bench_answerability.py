@@ -57,13 +57,12 @@ def outcomes(run: Path, gold_file: Path, index: Path, scores: dict[str, float]) 
 
     from rag import store
     from rag.checks.claims.align import AlignmentJudge
-    from rag.checks.claims.quotes import _folded, _statement, quote_answer
+    from rag.checks.claims.quotes import _dedupe_key, _statement
     from rag.checks.claims.sources import sources_of
-    from rag.checks.verify import verify
     from rag.embedders import embedder_for
     from rag.evals.gold import load_gold
     from rag.evals.metrics import alias_in, nuggets_found
-    from rag.types import Passage
+    from rag.evals.recheck import recheck, shown_passages
 
     loaded = store.load(index)
     chunks = {c.id: c for c in loaded.chunks}
@@ -76,7 +75,7 @@ def outcomes(run: Path, gold_file: Path, index: Path, scores: dict[str, float]) 
         if old["id"] not in scores:  # a partial scores file: simulate the questions it covers
             continue
         question = gold[old["id"]]
-        shown = [Passage(chunks[r["chunk_id"]], r["score"], i) for i, r in enumerate(old["retrieved"], start=1)]
+        shown = shown_passages(old, chunks)
 
         def right(text: str, question=question) -> bool:
             if question.nuggets:
@@ -84,8 +83,8 @@ def outcomes(run: Path, gold_file: Path, index: Path, scores: dict[str, float]) 
             return alias_in(text, question.answers)
 
         withdrawn, abstained, text = False, True, ""
-        if old["draft"]:
-            verdict = quote_answer(old["question"], verify(old["question"], shown, old["draft"], judge), shown, embedder)
+        verdict = recheck(old, shown, judge, quotes=True)
+        if verdict is not None:
             abstained, text = verdict.abstained, verdict.text
             withdrawn = abstained and not any("found no answer" in w for w in verdict.warnings)
         statements = [s for s in sources_of(shown) if _statement(s)]
@@ -93,7 +92,7 @@ def outcomes(run: Path, gold_file: Path, index: Path, scores: dict[str, float]) 
         if statements:
             similarity = embedder.embed_documents([s.text for s in statements]) @ embedder.embed_query(old["question"])
             for i in np.argsort(-similarity, kind="stable"):
-                if _folded(statements[i].text) not in {_folded(t) for t in ranked}:
+                if _dedupe_key(statements[i].text) not in {_dedupe_key(t) for t in ranked}:
                     ranked.append(statements[i].text)
         rows.append({"id": old["id"], "answerable": question.answerable, "abstained": abstained, "withdrawn": withdrawn,
                      "right": not abstained and question.answerable and right(text),

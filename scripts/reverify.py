@@ -34,13 +34,12 @@ def main() -> None:
     from rag import store
     from rag.answer_view import answer_dict
     from rag.checks.claims.align import AlignmentJudge
-    from rag.checks.claims.quotes import quote_answer
-    from rag.checks.verify import verify
     from rag.embedders import embedder_for
     from rag.evals.command import format_metrics
     from rag.evals.gold import load_gold
+    from rag.evals.recheck import recheck, shown_passages
     from rag.evals.runner import score, summary
-    from rag.types import Answer, Passage
+    from rag.types import Answer
 
     loaded = store.load(args.index)
     chunks = {c.id: c for c in loaded.chunks}
@@ -50,13 +49,11 @@ def main() -> None:
     results = []
     for line in (args.run / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
         old = json.loads(line)
-        shown = [Passage(chunks[r["chunk_id"]], r["score"], i) for i, r in enumerate(old["retrieved"], start=1)]
-        if not old["draft"]:  # abstained before the model was asked (score floor)
+        shown = shown_passages(old, chunks)
+        v = recheck(old, shown, judge, args.quotes, args.min_topic_share)
+        if v is None:  # abstained before the model was asked (score floor)
             new = old
         else:
-            v = verify(old["question"], shown, old["draft"], judge, min_topic_share=args.min_topic_share)
-            if args.quotes:
-                v = quote_answer(old["question"], v, shown, judge.embedder)
             answer = Answer(old["question"], "Not in the documents." if v.abstained else v.text, v.citations,
                             tuple(shown), old["model"], v.abstained, v.warnings, old["timings_ms"], old["draft"],
                             old["usage"], v.claims)

@@ -72,15 +72,15 @@ def _nearest_elsewhere(sources: list[Source], chosen: list[Source], nearness: di
                        room: int) -> list[Source]:
     """Up to `room` full story sentences of any shown passage, not yet chosen, nearest the question (`nearness`:
     cosine by `_key`) and at least `MIN_OTHER_SIMILARITY` from it."""
-    said = {_folded(s.text) for s in chosen}
+    said = {_dedupe_key(s.text) for s in chosen}
     candidates = sorted((s for s in sources if _key(s) in nearness and s not in chosen), key=lambda s: -nearness[_key(s)])
     added: list[Source] = []
     for source in candidates:
         if len(added) >= room or nearness[_key(source)] < MIN_OTHER_SIMILARITY:
             break
         # the same sentence often stands in two articles (wire copy) or two overlapping chunks: quote it once
-        if _folded(source.text) not in said:
-            said.add(_folded(source.text))
+        if _dedupe_key(source.text) not in said:
+            said.add(_dedupe_key(source.text))
             added.append(source)
     return added
 
@@ -90,7 +90,7 @@ _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "�
                              "\u00a0": " "})
 
 
-def _folded(text: str) -> str:
+def _dedupe_key(text: str) -> str:
     return " ".join(text.translate(_TYPOGRAPHY).lower().split())
 
 

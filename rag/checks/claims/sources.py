@@ -26,7 +26,7 @@ class Source:
         return Support(self.marker, chunk.id, chunk.article_id, self.text, chunk.start + self.start, chunk.start + self.end)
 
 
-def _folded(text: str) -> str:
+def _unmarked(text: str) -> str:
     return " ".join(INLINE_MARKER.sub("", text).split())
 
 
@@ -35,10 +35,10 @@ def sources_of(passages: list[Passage]) -> list[Source]:
     shown, or shown only in part, supports nothing."""
     found = []
     for number, passage in enumerate(passages, start=1):
-        view = _folded(model_view(passage.chunk.text)[0])
+        view = _unmarked(model_view(passage.chunk.text)[0])
         previous = ""
         for sentence in split_sentences(passage.chunk.text):
-            if _folded(sentence.text) in view:
+            if _unmarked(sentence.text) in view:
                 found.append(Source(number, passage, sentence.text, sentence.start, sentence.end, previous))
             previous = sentence.text
     return found
