@@ -176,3 +176,18 @@ def test_passages_are_embedded_longest_first_and_stored_in_article_order(tmp_pat
     assert [(c.article_id, c.ordinal) for c in loaded.chunks] == sorted((c.article_id, c.ordinal) for c in loaded.chunks)
     for row, chunk in enumerate(loaded.chunks):  # each row holds its own chunk's vector
         assert loaded.vectors([row])[0] == pytest.approx(embedder.embed_query(chunk.text))
+
+
+def test_new_vectors_that_are_the_pipelines_one_matrix_are_not_copied_again():
+    import numpy as np
+
+    from rag.index.build import _stacked
+
+    matrix = np.arange(24, dtype=np.float32).reshape(6, 4).copy()  # owns its rows, as the pipeline's matrix does
+    assert _stacked([matrix[0:2], matrix[2:2], matrix[2:6]], 4) is matrix  # an article with no passage between
+    assert _stacked([matrix], 4) is matrix
+    for blocks in ([matrix[0:2], matrix[3:6]], [matrix[2:6], matrix[0:2]], [matrix[0:2], matrix[2:5]],
+                   [matrix[0:3], matrix[3:6].copy()]):
+        stacked = _stacked(blocks, 4)
+        assert stacked is not matrix and np.array_equal(stacked, np.vstack(blocks))
+    assert _stacked([], 4).shape == (0, 4)
