@@ -25,15 +25,6 @@ def _right(answer, case: dict) -> bool:
     return not answer.abstained and any(alias.casefold() in text for alias in case["answers"])
 
 
-def _shared_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def main() -> None:
     """Print the follow-ups' first-token times, reused prompt tokens and right answers in both passage orders."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,7 +68,8 @@ def main() -> None:
                    "right": _right(answer, case), "called": called,
                    "first_token_s": answer.timings["first_token"] / 1000, "total_s": answer.timings["total"] / 1000,
                    "prompt_tokens": len(prompts[-1]) if called else 0,
-                   "reused_tokens": _shared_prefix(prompts[-2], prompts[-1]) if called and len(prompts) > 1 else 0,
+                   "reused_tokens": (backend._llm.longest_token_prefix(prompts[-2], prompts[-1])
+                                     if called and len(prompts) > 1 else 0),
                    "passages": [p.chunk.id for p in answer.passages]}
             rows.append(row)
             print(f"{case['id']} {mode:5} right={row['right']!s:5} first token {row['first_token_s']:.2f} s, "

@@ -39,8 +39,13 @@ def test_a_follow_up_is_rewritten_searched_for_and_answered_with_citations(tmp_p
     assert asked(server) == [f"Question: {CATL}", f"Question: {REWRITTEN}"]
     assert result.err == f"rag: (searched for: {REWRITTEN})\n"
     first, first_sources, second, second_sources, end = result.out.split("\n\n")
-    assert (first, second, end) == ("Zeng Yuqun [2]", "Tuesday [1]", "")
-    for marker, sources in (("[2] ", first_sources), ("[1] ", second_sources)):
+    # the follow-up is shown first the passage the model read first for the question before (reuse_passages), so
+    # the passage that answers it, ranked first, is [2]
+    first_prompt, second_prompt = (seen.body["messages"][1]["content"] for seen in server.seen)
+    read_first = first_prompt.split("\n\n[2] (")[0]  # an API model's prompt heads each passage with its marker
+    assert read_first.startswith("[1] (") and second_prompt.startswith(read_first + "\n\n[2] (")
+    assert (first, second, end) == ("Zeng Yuqun [2]", "Tuesday [2]", "")
+    for marker, sources in (("[2] ", first_sources), ("[2] ", second_sources)):
         assert sources.startswith(marker) and sources.splitlines()[0].endswith(f"({CATL_ARTICLE})")
     assert "“On Tuesday, Musk reportedly had a meeting with Zeng Yuqun" in second_sources
 
@@ -68,4 +73,4 @@ def test_a_failed_question_is_reported_and_the_chat_goes_on_without_it(tmp_path,
         'rag: error: the question is empty: ask something, e.g. rag ask "Why did Musk visit Beijing?"\n'
         f"rag: (searched for: {REWRITTEN})\n")
     assert [block for block in result.out.split("\n\n") if not block.startswith("[")] == [
-        "Zeng Yuqun [2]", "Tuesday [1]", ""]
+        "Zeng Yuqun [2]", "Tuesday [2]", ""]  # [2]: the passages read for the question before lead (reuse_passages)

@@ -6,15 +6,6 @@ from rag.followups import Conversation
 from rag.prompting import build_messages
 
 
-def _shared_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def test_a_follow_up_reads_only_the_passages_it_was_not_shown_before(assistant, backend, monkeypatch):
     llm = backend._llm
     prompts: list[list[int]] = []
@@ -43,8 +34,8 @@ def test_a_follow_up_reads_only_the_passages_it_was_not_shown_before(assistant, 
     ranked = [p.chunk.id for p in assistant.retriever.retrieve(second.question, 4)]
     assert first_read.chunk.id in ranked[1:]
     assert second.passages[0].chunk.id == first_read.chunk.id
-    shared = _shared_prefix(prompts[0], prompts[1])
-    through_first = _shared_prefix(prompts[1], backend._prompt_tokens(build_messages(second.question, [first_read])))
+    shared = llm.longest_token_prefix(prompts[0], prompts[1])
+    through_first = llm.longest_token_prefix(prompts[1], backend._prompt_tokens(build_messages(second.question, [first_read])))
     assert shared >= through_first > 100  # the system prompt and the whole first passage
     # llama.cpp took the shared prefix from its KV cache: it evaluated only the rest of the prompt, and the reply
     assert evaluated[1] - backend.count_tokens(second.draft) <= len(prompts[1]) - shared + 1
