@@ -7,7 +7,8 @@ given those: `scripts/reverify.py` and `scripts/bench_answerability.py` measure 
 from __future__ import annotations
 
 from rag.checks.claims.judge import SupportJudge
-from rag.checks.verify import Verdict
+from rag.checks.claims.quotes import quote_answer
+from rag.checks.verify import Verdict, verify
 from rag.config import DEFAULTS
 from rag.types import Chunk, Passage
 
@@ -21,9 +22,6 @@ def recheck(prediction: dict, shown: list[Passage], judge: SupportJudge, quotes:
             min_topic_share: float = DEFAULTS.min_topic_share) -> Verdict | None:
     """The verdict today's checks give the prediction's draft (quoted as the `quote` setting does with `quotes`);
     None when it has no draft, because the score floor abstained before the model was asked."""
-    from rag.checks.claims.quotes import quote_answer
-    from rag.checks.verify import verify
-
     if not prediction["draft"]:
         return None
     verdict = verify(prediction["question"], shown, prediction["draft"], judge, min_topic_share=min_topic_share)

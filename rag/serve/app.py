@@ -48,7 +48,7 @@ from rag.followups import Rewrite
 from rag.retrieval.window import DateWindow
 from rag.serve.auth import bearer_matches
 from rag.serve.limits import BodyLimit
-from rag.serve.openai_history import question_from
+from rag.serve.openai_history import exchanges, question_from
 from rag.serve.protocol import MODEL_ID, ApiError, ChatRequest, chunk, completion, completion_id, model_card, now
 from rag.types import Answer
 
@@ -86,7 +86,7 @@ def create_app(assistant: Assistant, token: str | None) -> FastAPI:
         _check_model(body.model)
         question = question_from(body.messages)  # a bad conversation is a 400 before any streaming starts
         id_, created = completion_id(), now()
-        follow_up = any(m.role == "assistant" for m in body.messages)  # an earlier answer: this continues a chat
+        follow_up = bool(exchanges(body.messages))  # an earlier question answered: this continues a chat
         if body.stream:
             return StreamingResponse(_events(id_, created, partial(answer, window=body.window(), follow_up=follow_up),
                                              question),
