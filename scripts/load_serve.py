@@ -670,7 +670,7 @@ def _print_memory(sampler: MemorySampler, servers: Sequence[Server]) -> None:
     pids = ", ".join(str(pid) for pid in sampler.pids)
     rows = [s for s in sampler.samples if s[1] is not None]
     if not rows:
-        print(f"memory          not sampled: /proc/{pids}/status was not readable")
+        print(f"memory          not sampled: /proc/PID/status was not readable (pids {pids})")
         return
     step = math.ceil(len(rows) / MAX_TABLE_ROWS)
     shown = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
