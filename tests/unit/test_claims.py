@@ -73,6 +73,17 @@ def test_an_extracted_number_must_count_what_the_question_asks_about():
     assert (v.text, v.abstained) == ("1.7 million [3]", False)
 
 
+def test_a_name_that_opens_a_claim_is_a_name_not_coverage():
+    # every name stands in the sentence; the only thing claimed, "replace", does not. "Elon" counted as a common word
+    # made the coverage 1 of 2 and the claim passed
+    met = [passage(1, "Tesla CEO Elon Musk met Chinese Premier Li Qiang in Beijing on Sunday.")]
+    v = verify("Who will replace Elon Musk at Tesla?", met, "Elon Musk will replace Li Qiang at Tesla [1].")
+    assert v.abstained
+    assert v.warnings == ("withdrew an answer no passage supports (support score 0.00 is too low)",)
+    v = verify("Who did Musk meet in Beijing?", met, "Elon Musk met Chinese Premier Li Qiang [1].")
+    assert v.text == "Elon Musk met Chinese Premier Li Qiang [1]."
+
+
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
     v = verify("Who praised Tesla?", SHOWN, "Premier Li Qiang praised Tesla as a successful model.")
     assert (v.text, [c.marker for c in v.citations]) == ("Premier Li Qiang praised Tesla as a successful model [2].", [2])
