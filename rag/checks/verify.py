@@ -6,7 +6,8 @@
 3. Each claim is judged against the union of the passages it cites (`rag.checks.claims.align`); a claim that
    cites nothing, or whose citations do not support it, looks among all shown passages and cites the
    ones that do. A claim no passage supports is removed with a warning that names it.
-4. No supported claim left -> abstain. A "how many / how much" question needs a quantity in its answer.
+4. No supported claim left -> abstain. A "how many / how much" question needs a quantity in its answer, a "when"
+   question a time.
 5. The question must be about what the supporting passages are about: all of its names and numbers
    (false premises: "what did Musk tell Xi?") and a share of its other topic words (a true sentence from
    a passage about something else answers nothing).
@@ -35,6 +36,14 @@ from rag.types import Citation, Claim, Passage
 _PASSAGE_LABEL = re.compile(r"(?<![\w\[])passage \d+\b\s*:?\s*(?=\S|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")  # a year alone does not answer "how many"
 _QUANTITY_QUESTION = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
+_WHEN_QUESTION = re.compile(r"^\W*when\b|\b(?:what|which) (?:date|day|year|month|week|time)\b", re.IGNORECASE)
+# a time, however vague: a digit, a month, a weekday or a word of time ("last week", "soon", "a decade ago")
+_HAS_TIME = re.compile(r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+                       r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tues|wednes|thurs|fri|satur|sun)(?:days?)?\b|"
+                       r"\b(?:yesterday|today|tomorrow|tonight|now|currently|soon|ago|later|"
+                       r"earlier|recently|once|then|early|mid|late|day|days|week|weeks|weekend|month|months|year|years|"
+                       r"decade|decades|century|quarter|morning|afternoon|evening|night|spring|summer|autumn|fall|winter|"
+                       r"season|time|date|since|until|before|after|during)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
                          r"thousand|million|billion|half|third|quarter)\b", re.IGNORECASE)
 
@@ -109,6 +118,8 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
     answer = " ".join(d.text for d in drafts)
     if _QUANTITY_QUESTION.search(question) and not _HAS_NUMBER.search(_YEAR.sub(" ", answer)):
         return _abstain(*warnings, "withdrew an answer with no quantity to a how-many/how-much question")
+    if _WHEN_QUESTION.search(question) and not _HAS_TIME.search(answer):
+        return _abstain(*warnings, "withdrew an answer with no time or date to a when-question")
     sources = sources_of(passages)
     claims = tuple(_judge_claim(judge, d, question, sources, warnings) for d in drafts)
     kept = [c for c in claims if c.supported]

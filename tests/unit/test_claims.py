@@ -84,6 +84,17 @@ def test_a_name_that_opens_a_claim_is_a_name_not_coverage():
     assert v.text == "Elon Musk met Chinese Premier Li Qiang [1]."
 
 
+def test_a_when_question_needs_a_time_in_its_answer():
+    megapack = [passage(1, "Tesla announced in April its plan to build its second megapack super factory for energy "
+                           "storage in Shanghai.")]
+    v = verify("When will the Shanghai Megapack factory start production?", megapack,
+               "The Shanghai Megapack factory is expected to start production in the second megapack super factory [1].")
+    assert v.abstained
+    assert v.warnings == ("withdrew an answer with no time or date to a when-question",)
+    v = verify("In which month did Tesla announce its second megapack factory?", megapack, "April [1]")
+    assert (v.text, v.abstained) == ("April [1]", False)
+
+
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
     v = verify("Who praised Tesla?", SHOWN, "Premier Li Qiang praised Tesla as a successful model.")
     assert (v.text, [c.marker for c in v.citations]) == ("Premier Li Qiang praised Tesla as a successful model [2].", [2])
