@@ -8,6 +8,7 @@ the names and numbers the question is about must be there too.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rag.checks.citations import strip_markers
@@ -104,17 +105,23 @@ class Evidence:
 
     exact: frozenset[str]
     stems: frozenset[str]
+    prefixes: frozenset[str] = frozenset()  # first four letters of longer words: a name's "China" meets "Chinese"
 
     @classmethod
     def of(cls, text: str) -> Evidence:
         """Index the words of `text`."""
         words = frozenset(tokens(text))
-        return cls(words, frozenset(stem(w) for w in words))
+        return cls(words, frozenset(stem(w) for w in words), frozenset(w[:4] for w in words if len(w) >= 5))
 
     def has(self, term: str) -> bool:
         """Whether the passage contains `term` (numbers exactly, words by stem)."""
         return term in self.exact or (not any(c.isdigit() for c in term) and stem(term) in self.stems)
 
-    def missing(self, terms: list[str]) -> list[str]:
-        """The terms the passage lacks."""
-        return [t for t in terms if not self.has(t)]
+    def has_name(self, term: str) -> bool:
+        """Whether the passage contains `term` as a name: also by its first four letters ("China" in "Chinese
+        authorities", "Japan" in "Japanese"), as the claim judge matches names (`rag.checks.claims.align`)."""
+        return self.has(term) or (len(term) >= 5 and not any(c.isdigit() for c in term) and term[:4] in self.prefixes)
+
+    def missing(self, terms: list[str], names: Collection[str] = ()) -> list[str]:
+        """The terms the passage lacks; those among `names` are matched as names."""
+        return [t for t in terms if not (self.has_name(t) if t in names else self.has(t))]

@@ -135,13 +135,14 @@ def verify(question: str, passages: list[Passage], draft: str, judge: SupportJud
                      f"{model_view(passages[m - 1].chunk.text)[0]}" for m in markers)
     evidence = Evidence.of(cited)
     about = anchors(question)
-    if about and 1.0 - len(evidence.missing(about)) / len(about) < min_anchor_share:
-        lacking = ", ".join(evidence.missing(about))
+    lacking_names = evidence.missing(about, names=about)
+    if about and 1.0 - len(lacking_names) / len(about) < min_anchor_share:
+        lacking = ", ".join(lacking_names)
         return _abstain(*warnings, f"withdrew an answer whose passage does not mention what was asked about ({lacking})",
                         claims=claims)
     short = len(drafts) == 1 and len(_TOKEN.findall(drafts[0].text)) <= FRAGMENT_WORDS  # an extracted answer: no "."
     topic = topic_terms(question)
-    topic_missing = evidence.missing(topic)
+    topic_missing = evidence.missing(topic, names=about)
     if topic and 1.0 - len(topic_missing) / len(topic) < min_topic_share:
         lacking = ", ".join(topic_missing)
         return _abstain(*warnings, f"withdrew an answer whose passage is about something else (lacks: {lacking})",

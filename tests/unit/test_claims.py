@@ -95,6 +95,15 @@ def test_a_when_question_needs_a_time_in_its_answer():
     assert (v.text, v.abstained) == ("April [1]", False)
 
 
+def test_a_country_the_question_names_is_found_in_its_adjective():
+    trip = [passage(1, "Tesla shares rose 6% after Musk's trip to Beijing, where Chinese regulators cleared its cars.",
+                    title="Tesla shares")]
+    v = verify("How did Tesla shares react to Musk's China trip?", trip, "Tesla shares rose 6% [1].")
+    assert (v.text, v.abstained) == ("Tesla shares rose 6% [1].", False)
+    v = verify("How did Tesla shares react to Musk's talks with Xi Jinping?", trip, "Tesla shares rose 6% [1].")
+    assert v.warnings == ("withdrew an answer whose passage does not mention what was asked about (xi, jinping)",)
+
+
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
     v = verify("Who praised Tesla?", SHOWN, "Premier Li Qiang praised Tesla as a successful model.")
     assert (v.text, [c.marker for c in v.citations]) == ("Premier Li Qiang praised Tesla as a successful model [2].", [2])
