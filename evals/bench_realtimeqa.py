@@ -148,8 +148,11 @@ def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> 
     window = question_window(question) if as_of else None
     answer = assistant.answer(question.question, window=window)
     text = "" if answer.abstained else strip_markers(without_as_of(answer.text))
+    # the shown chunks and the checks' warnings, so a change to the checks can be measured on these drafts offline
     row = {"id": question.id, "question": question.question, "draft": answer.draft, "abstained": answer.abstained,
-           "retrieved": [p.chunk.article_id for p in answer.passages], "timings_ms": answer.timings}
+           "retrieved": [p.chunk.article_id for p in answer.passages], "chunks": [p.chunk.id for p in answer.passages],
+           "passage_scores": [round(p.score, 4) for p in answer.passages], "warnings": list(answer.warnings),
+           "timings_ms": answer.timings}
     if mode == "gen":
         return {**row, "gold": question.gold_text, "prediction": text, "scored": not skipped_in_generation(question),
                 "em": exact_match(text, (question.gold_text,), realtimeqa_normalise),
