@@ -114,14 +114,21 @@ def _rounded(scores: list[float]) -> list[float | None]:
     return [round(x, 4) if math.isfinite(x) else None for x in scores]  # JSON has no -inf
 
 
-def ask_by_likelihood(question: RTQuestion, assistant, as_of: bool = False) -> dict:
+def choice_query(question: RTQuestion) -> str:
+    """The question and its options, "None of the above" aside: words to retrieve passages about every option."""
+    options = [c for c in question.choices if c.strip().lower() != NONE_OF_THE_ABOVE]
+    return " ".join([question.question, *options])
+
+
+def ask_by_likelihood(question: RTQuestion, assistant, as_of: bool = False, query: str = "question") -> dict:
     """One multiple-choice row picked by log-likelihood: the choices are scored after the prompt the free answer
     would get (`Assistant.prompt_for`: the same passages, the same context budget), and after the question alone
     for `calibrated`. Unlike the free answer there is no score floor: a multiple-choice question is answered
-    whatever was found."""
+    whatever was found. `query` "choices" retrieves with the question and its options (`choice_query`)."""
     started = time.perf_counter()
     window = question_window(question) if as_of else None
-    shown, messages = assistant.prompt_for(question.question, window)
+    shown, messages = assistant.prompt_for(question.question, window,
+                                           query=choice_query(question) if query == "choices" else None)
     _, bare = assistant.prompt_for(question.question, with_passages=False)
     scores = choice_scores(assistant.backend.choice_logprobs(messages, question.choices),
                            assistant.backend.choice_logprobs(bare, question.choices))
@@ -134,7 +141,7 @@ def ask_by_likelihood(question: RTQuestion, assistant, as_of: bool = False) -> d
             "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 1)}}
 
 
-def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> dict:
+def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False, query: str = "question") -> dict:
     """One prediction row; with `as_of`, from the articles published by the question's date only
     (`question_window`). Multiple choice goes by log-likelihood where the backend can score text
     (`ask_by_likelihood`); otherwise, and for gen, the question is first answered freely through the assistant.
@@ -144,7 +151,7 @@ def ask_one(question: RTQuestion, mode: str, assistant, as_of: bool = False) -> 
     (it favours the last number, or the letter A). With no overlap, mc asks the model to pick a
     number; nota picks "None of the above" (the free answer matches no listed option)."""
     if mode != "gen" and scores_choices(assistant.backend):
-        return ask_by_likelihood(question, assistant, as_of)
+        return ask_by_likelihood(question, assistant, as_of, query)
     window = question_window(question) if as_of else None
     answer = assistant.answer(question.question, window=window)
     text = "" if answer.abstained else strip_markers(without_as_of(answer.text))
@@ -243,14 +250,15 @@ def prepare_corpus(data: str | None, weeks: list[str] | None, with_gold_articles
 
 
 def run_bench(questions: list[RTQuestion], mode: str, assistant, out_dir: Path, meta: dict, baselines: Baselines,
-              progress: bool = True, on_row: Callable[[dict], None] = lambda _: None, as_of: bool = False) -> dict:
+              progress: bool = True, on_row: Callable[[dict], None] = lambda _: None, as_of: bool = False,
+              query: str = "question") -> dict:
     """Ask every question, write predictions.jsonl and report.json (with how the choices were made and the
     baselines of these questions), return the report."""
     from tqdm import tqdm
 
     rows = []
     for question in tqdm(questions, unit="question", desc=f"realtimeqa {mode}", disable=not progress):
-        rows.append(ask_one(question, mode, assistant, as_of))
+        rows.append(ask_one(question, mode, assistant, as_of, query))
         on_row(rows[-1])
     meta = {**meta, "choice_method": choice_method(assistant.backend, mode)}
     report = {"meta": meta, "mode": mode, "metrics": summarise(rows, mode), "baselines": asdict(baselines)}

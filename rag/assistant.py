@@ -115,16 +115,18 @@ class Assistant:
         return Answer(question, text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
 
-    def prompt_for(self, question: str, window: DateWindow | None = None,
-                   with_passages: bool = True) -> tuple[list[Passage], list[dict[str, str]]]:
+    def prompt_for(self, question: str, window: DateWindow | None = None, with_passages: bool = True,
+                   query: str | None = None) -> tuple[list[Passage], list[dict[str, str]]]:
         """The passages and the prompt `answer` would give the model for `question` (the same retrieval, focus
         and context budget) but with no score floor, or the prompt with no passages at all: for scoring given
-        replies, such as multiple-choice options, against exactly what a free answer reads."""
+        replies, such as multiple-choice options, against exactly what a free answer reads. `query` retrieves
+        with other words than the question's (a multiple-choice question and its options)."""
         question = clean_question(question)
         if not with_passages:
             _, messages, _ = self._fit(question, [])
             return [], messages
-        retrieved = within(self.retriever, window).retrieve(question, self.settings.top_k)
+        retrieved = within(self.retriever, window).retrieve(clean_question(query) if query else question,
+                                                            self.settings.top_k)
         passages, views = self._focused(question, retrieved)
         shown, messages, _ = self._fit(question, passages, views)
         return shown, messages

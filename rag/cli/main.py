@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-gold-articles", action="store_true", help="add the source articles (an easier setting)")
     p.add_argument("--as-of-question-date", dest="as_of_question_date", action="store_true",
                    help="realtimeqa: answer each question from the pages published by its date only")
+    p.add_argument("--query", choices=["question", "choices"], default="question",
+                   help="realtimeqa mc/nota scored by log-likelihood: retrieve with the question alone (default) or "
+                   "with the question and its options")
     p.add_argument("--limit", type=_positive, help=f"only the first N questions (speed: default {SPEED_QUESTIONS})")
     p.add_argument("--embedder", choices=get_args(EmbedderChoice),
                    help="MiniLM for rag's index (auto: int8 ONNX for large corpora on VNNI CPUs)")

@@ -64,6 +64,8 @@ def cmd_bench(args, settings: Settings) -> int:
         return _bench_speed(args, settings)
     if args.benchmark == "scale":
         return _bench_scale(args, settings)
+    if args.query == "choices" and args.mode == "gen":
+        raise InputError("--query choices is for --mode mc or nota: a free answer is retrieved for its question")
     from rag.evals.bench_realtimeqa import SETTING, choice_method, prepare_corpus, published_table, run_bench
     from rag.evals.command import run_meta
     from rag.evals.realtimeqa import baselines_for, data_layout, load_questions, question_files
@@ -82,6 +84,7 @@ def cmd_bench(args, settings: Settings) -> int:
     files = question_files(data, weeks, args.mode)
     meta = run_meta(files[0], assistant.backend.name,
                     {"weeks": weeks, "corpus": setting, "as_of_question_date": args.as_of_question_date,
+                     "query": args.query,
                      "data_layout": data_layout(data).kind, **settings.model_dump(mode="json")},
                     assistant.retriever.store.manifest, model_file=getattr(assistant.backend, "model_file", None))
     if len(files) > 1:  # upstream: a question file a week, each hashed
@@ -89,7 +92,8 @@ def cmd_bench(args, settings: Settings) -> int:
                         "sha256": [file_sha256(f) for f in files]}
     if args.mode != "gen":
         say(f"choosing by {choice_method(assistant.backend, args.mode)}")
-    report = run_bench(questions, args.mode, assistant, out, meta, baselines, as_of=args.as_of_question_date)
+    report = run_bench(questions, args.mode, assistant, out, meta, baselines, as_of=args.as_of_question_date,
+                       query=args.query)
     label = f"rag ({assistant.backend.name}), {report['metrics']['questions']} questions"
     print(published_table(args.mode, report["metrics"], label, baselines))
     when = "; each question answered as of its date" if args.as_of_question_date else ""

@@ -154,6 +154,8 @@ def test_eval_and_bench_refuse_bad_input_before_loading_a_model(tmp_path):
         (["bench", "realtimeqa"],
          "rag: error: rag bench realtimeqa needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
          "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),
+        (["bench", "realtimeqa", "--data", str(tmp_path), "--query", "choices"],
+         "rag: error: --query choices is for --mode mc or nota: a free answer is retrieved for its question\n"),
         (["bench", "scale"],
          "rag: error: rag bench scale needs --data DIR: the benchmark's folder, with questions_qa.jsonl and "
          "search_results/<week>_gcs.jsonl.gz (rag does not ship the data)\n"),

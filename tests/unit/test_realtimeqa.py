@@ -333,3 +333,29 @@ def test_a_backend_that_cannot_score_text_answers_freely_and_says_so(data, tmp_p
     assert "by_rule" not in report["metrics"]
     assert report["meta"]["choice_method"] == choice_method(backend, "mc") == (
         "free answer matched to a choice by word overlap (scripted cannot score given text, so no log-likelihood)")
+
+
+def test_multiple_choice_can_retrieve_with_its_options(data, tmp_path):
+    from rag import store
+    from rag.assistant import Assistant, AssistantSettings
+    from rag.evals.bench_realtimeqa import ask_one, choice_query
+    from rag.evals.realtimeqa import RTQuestion
+    from rag.index.build import build_index
+    from rag.retrieval import DenseRetriever
+
+    write_corpus(data, ["20220101", "20220108"], tmp_path / "corpus")
+    embedder = HashEmbedder()
+    build_index(tmp_path / "ix", [tmp_path / "corpus"], embedder)
+    scores = {"Pluto dwarf planet": (-1.0,), "Mars": (-2.0,), "None of the above": (-3.0,)}
+    backend = FakeScorer(scores, scores)
+    assistant = Assistant(DenseRetriever(store.load(tmp_path / "ix"), embedder), backend, AssistantSettings(top_k=1))
+    question = RTQuestion("20220108_1_nota", "20220108", "2022/01/08", "Which did Netflix renew?",
+                          ("Mars", "Pluto dwarf planet", "None of the above"), 1)
+    assert choice_query(question) == "Which did Netflix renew? Mars Pluto dwarf planet"  # "None of the above" says nothing
+    # the question alone finds the Netflix page; with its options, the page about one of them
+    plain, by_options = ask_one(question, "nota", assistant), ask_one(question, "nota", assistant, query="choices")
+    assert plain["retrieved"] != by_options["retrieved"]
+    (with_question, _), _, (with_options, _), _ = backend.scored
+    assert "Netflix renewed Squid Game." in with_question[-1]["content"] and "Pluto" not in with_question[-1]["content"]
+    assert "Pluto is a dwarf planet." in with_options[-1]["content"] and "Netflix" not in with_options[-1]["content"][:-30]
+    assert with_options[-1]["content"].endswith("Question: Which did Netflix renew?")  # the prompt asks the question only
