@@ -99,19 +99,29 @@ def anchors(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def name_prefixes(words: frozenset[str]) -> frozenset[str]:
+    """The first four letters of the longer words, by which a name meets its other forms ("China", "Chinese")."""
+    return frozenset(w[:4] for w in words if len(w) >= 5)
+
+
+def meets_by_prefix(name: str, prefixes: frozenset[str]) -> bool:
+    """Whether a name of five letters or more shares its first four with one of the words behind `prefixes`."""
+    return len(name) >= 5 and not any(c.isdigit() for c in name) and name[:4] in prefixes
+
+
 @dataclass(frozen=True)
 class Evidence:
     """The words of a passage, exact and stemmed, for membership tests."""
 
     exact: frozenset[str]
     stems: frozenset[str]
-    prefixes: frozenset[str] = frozenset()  # first four letters of longer words: a name's "China" meets "Chinese"
+    prefixes: frozenset[str]  # `name_prefixes` of the words
 
     @classmethod
     def of(cls, text: str) -> Evidence:
         """Index the words of `text`."""
         words = frozenset(tokens(text))
-        return cls(words, frozenset(stem(w) for w in words), frozenset(w[:4] for w in words if len(w) >= 5))
+        return cls(words, frozenset(stem(w) for w in words), name_prefixes(words))
 
     def has(self, term: str) -> bool:
         """Whether the passage contains `term` (numbers exactly, words by stem)."""
@@ -120,7 +130,7 @@ class Evidence:
     def has_name(self, term: str) -> bool:
         """Whether the passage contains `term` as a name: also by its first four letters ("China" in "Chinese
         authorities", "Japan" in "Japanese"), as the claim judge matches names (`rag.checks.claims.align`)."""
-        return self.has(term) or (len(term) >= 5 and not any(c.isdigit() for c in term) and term[:4] in self.prefixes)
+        return self.has(term) or meets_by_prefix(term, self.prefixes)
 
     def missing(self, terms: list[str], names: Collection[str] = ()) -> list[str]:
         """The terms the passage lacks; those among `names` are matched as names."""

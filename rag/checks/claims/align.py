@@ -32,7 +32,7 @@ import numpy as np
 from rag.checks.citations import strip_markers
 from rag.checks.claims.sources import Source
 from rag.checks.claims.speakers import misattributed
-from rag.checks.grounding import _STOPWORDS, _TOKEN, _WH, normalise_token
+from rag.checks.grounding import _STOPWORDS, _TOKEN, _WH, meets_by_prefix, name_prefixes, normalise_token
 from rag.checks.quarantine import model_view
 from rag.config import DEFAULTS
 from rag.embedders.minilm import Embedder
@@ -144,18 +144,18 @@ class _Words:
 
     exact: frozenset[str]
     stems: frozenset[str]
-    prefixes: frozenset[str]  # first four letters of longer words: a name's "China" meets "Chinese"
+    prefixes: frozenset[str]  # `name_prefixes` of the words: a name's "China" meets "Chinese"
 
     @classmethod
     def of(cls, text: str) -> _Words:
         words = frozenset(normalise_token(t) for t in _TOKEN.findall(text))
-        return cls(words, frozenset(stem(w) for w in words), frozenset(w[:4] for w in words if len(w) >= 5))
+        return cls(words, frozenset(stem(w) for w in words), name_prefixes(words))
 
     def has(self, term: str) -> bool:
         return term in self.exact or (not _is_number(term) and stem(term) in self.stems)
 
     def has_name(self, term: str) -> bool:
-        return self.has(term) or (len(term) >= 5 and term[:4] in self.prefixes)
+        return self.has(term) or meets_by_prefix(term, self.prefixes)
 
     def __or__(self, other: _Words) -> _Words:
         return _Words(self.exact | other.exact, self.stems | other.stems, self.prefixes | other.prefixes)
