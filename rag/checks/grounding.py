@@ -57,6 +57,29 @@ def stem(term: str) -> str:
     return term if any(c.isdigit() for c in term) else term[:5]
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def inflections(word: str) -> frozenset[str]:
+    """`word` and what it may be without a regular inflection: "calling" -> "call", "calle"; "sales" -> "sale";
+    "planned" -> "plan"; "used" -> "use". The first-five-letters stem misses a short word's forms ("call" is not
+    "calli"), so the checks also match words that share one of these (`Evidence.has`). Numbers stay as they are."""
+    forms = {word}
+    if any(c.isdigit() for c in word) or word.endswith(("ss", "us", "is")):
+        return frozenset(forms)
+    for suffix in ("ing", "ed", "es", "s"):
+        root = word[: -len(suffix)]
+        if not word.endswith(suffix) or len(root) < 2:
+            continue
+        if len(root) >= 3:
+            forms.add(root)
+        if suffix in ("ing", "ed") and root[-1] not in _VOWELS and root[-2] in _VOWELS:
+            forms.add(root + "e")  # "using" -> "use", "making" -> "make" (but "being" is no "bee")
+        if suffix in ("ing", "ed") and len(root) >= 4 and root[-1] == root[-2] and root[-1] not in "lsfz":
+            forms.add(root[:-1])  # "planned" -> "plan", but "called" -> "call"
+    return frozenset(forms)
+
+
 def key_terms(text: str) -> list[str]:
     """Content-bearing words: numbers, capitalised words, and other non-stopwords of 3+ letters."""
     found = []
@@ -116,16 +139,20 @@ class Evidence:
     exact: frozenset[str]
     stems: frozenset[str]
     prefixes: frozenset[str]  # `name_prefixes` of the words
+    forms: frozenset[str] = frozenset()  # `inflections` of the words
 
     @classmethod
     def of(cls, text: str) -> Evidence:
         """Index the words of `text`."""
         words = frozenset(tokens(text))
-        return cls(words, frozenset(stem(w) for w in words), name_prefixes(words))
+        return cls(words, frozenset(stem(w) for w in words), name_prefixes(words),
+                   frozenset(f for w in words for f in inflections(w)))
 
     def has(self, term: str) -> bool:
-        """Whether the passage contains `term` (numbers exactly, words by stem)."""
-        return term in self.exact or (not any(c.isdigit() for c in term) and stem(term) in self.stems)
+        """Whether the passage contains `term` (numbers exactly, words by stem or by a shared uninflected form)."""
+        if term in self.exact:
+            return True
+        return not any(c.isdigit() for c in term) and (stem(term) in self.stems or not inflections(term).isdisjoint(self.forms))
 
     def has_name(self, term: str) -> bool:
         """Whether the passage contains `term` as a name: also by its first four letters ("China" in "Chinese

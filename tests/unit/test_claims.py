@@ -104,6 +104,17 @@ def test_a_country_the_question_names_is_found_in_its_adjective():
     assert v.warnings == ("withdrew an answer whose passage does not mention what was asked about (xi, jinping)",)
 
 
+def test_a_short_question_word_is_found_in_its_inflected_forms():
+    # the first-five-letters stem of "call" is "call", of "calling" "calli": the paraphrase was withdrawn for "call"
+    plant = [passage(1, "Musk praised the Gigafactory in Shanghai, calling it the company's best-performing factory.",
+                     title="Musk in Beijing")]
+    v = verify("Which plant did the billionaire call his company's best-performing one?", plant, "Shanghai")
+    assert (v.text, v.abstained) == ("Shanghai [1]", False)
+    v = verify("Which plant did the billionaire sell to his company's best-known rival?", plant, "Shanghai")
+    assert v.warnings == ("withdrew an answer whose passage is about something else (lacks: plant, billionaire, sell, "
+                          "known, rival)",)
+
+
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
     v = verify("Who praised Tesla?", SHOWN, "Premier Li Qiang praised Tesla as a successful model.")
     assert (v.text, [c.marker for c in v.citations]) == ("Premier Li Qiang praised Tesla as a successful model [2].", [2])

@@ -87,3 +87,14 @@ def test_the_article_date_shown_to_the_model_is_evidence_of_when():
     undated = Passage(replace(dated.chunk, published=None), 0.6, 1)
     assert verify(question, [undated], "Beijing").warnings == (
         "withdrew an answer whose passage does not mention what was asked about (april, 2024)",)
+
+
+def test_inflections_are_regular_forms_of_a_word_only():
+    from rag.checks.grounding import inflections
+
+    assert inflections("calling") == {"calling", "call"}
+    assert inflections("used") == {"used", "use"} and inflections("using") == {"using", "use"}
+    assert inflections("planned") == {"planned", "plann", "plan"}
+    # no form shorter than three letters, none made by the silent-e rule from a vowel ("being" is no "bee")
+    assert inflections("being") == {"being"} and inflections("status") == {"status"}
+    assert inflections("2,000s") == {"2,000s"}
