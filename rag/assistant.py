@@ -91,12 +91,9 @@ class Assistant:
         reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
         if reason:
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
-        retrieved, views = self._focused(question, retrieved)
-        if views is not None:
+        shown, messages, prompt_tokens, focused = self._arrange(question, retrieved, follow_up)
+        if focused:
             timings["focus"] = _ms(started) - timings["retrieve"]
-        elif follow_up and self.settings.reuse_passages:  # focused views differ per question: no prefix to share
-            retrieved = cached_first(retrieved, self._last_read)
-        shown, messages, prompt_tokens = self._fit(question, retrieved, views)
         self._last_read = tuple(p.chunk.id for p in shown)
         draft, timings["first_token"] = self._generate(messages, on_token, started)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": self.backend.count_tokens(draft)}
@@ -114,6 +111,36 @@ class Assistant:
             text = as_of_prefix(text, verdict.citations)
         return Answer(question, text, verdict.citations, tuple(shown), self.backend.name, False,
                       verdict.warnings, _finish(timings, started), draft, usage, verdict.claims)
+
+    def prefetch(self, question: str, top_k: int | None = None, window: DateWindow | None = None,
+                 follow_up: bool = False, stop: Callable[[], bool] = lambda: False) -> int:
+        """Have the model read, ahead of time, the prompt `answer` would give it for `question` (the UI calls this
+        while the user types), so that the answer reads only the tokens that differ: with the same passages, little
+        more than the rest of the question. The arguments are `answer`'s; `stop()` true ends the reading early.
+
+        Nothing else changes: the answer's passages, their order and its prompt are those it would have had anyway.
+        Returns the prompt tokens the model now holds; 0 when its backend cannot read ahead (API models) or no
+        passage reaches the score floor (the answer will not call the model)."""
+        prefill = getattr(self.backend, "prefill", None)
+        if prefill is None:
+            return 0
+        question = clean_question(question)
+        retrieved = within(self.retriever, window).retrieve(question, top_k or self.settings.top_k)
+        if floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor):
+            return 0
+        _, messages, _, _ = self._arrange(question, retrieved, follow_up)
+        return prefill(messages, stop)
+
+    def _arrange(self, question: str, retrieved: list[Passage],
+                 follow_up: bool) -> tuple[list[Passage], list[dict[str, str]], int, bool]:
+        """The passages shown for `question` and the prompt built from them: focused (`focus`), or with the last
+        prompt's passages first for a follow-up (`reuse_passages`), then fitted to the context. Returns the passages,
+        the messages, the prompt's size in tokens and whether focus cut the passages."""
+        retrieved, views = self._focused(question, retrieved)
+        if views is None and follow_up and self.settings.reuse_passages:  # focused views differ per question
+            retrieved = cached_first(retrieved, self._last_read)
+        shown, messages, prompt_tokens = self._fit(question, retrieved, views)
+        return shown, messages, prompt_tokens, views is not None
 
     def prompt_for(self, question: str, window: DateWindow | None = None, with_passages: bool = True,
                    query: str | None = None) -> tuple[list[Passage], list[dict[str, str]]]:

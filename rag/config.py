@@ -59,6 +59,8 @@ class Settings(BaseModel):
     # a follow-up question's passages that the model read for the previous question come first, in the places they
     # had, so llama.cpp reuses their KV cache and reads only the rest (rag.prompting.cached_first)
     reuse_passages: bool = True
+    # rag ui: while the user types, the local model reads the prompt the question so far would get (ui.app read_ahead)
+    read_ahead: bool = True
     max_tokens: int | None = Field(None, ge=16, le=4096)  # longest draft; default by style: 96 short, 256 sentences
     score_floor: float = Field(0.25, ge=-1.0, le=1.0)
     min_anchor_share: float = Field(1.0, ge=0.0, le=1.0)

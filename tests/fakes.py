@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -61,3 +63,21 @@ class ScriptedBackend:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+
+class ReadingBackend(ScriptedBackend):
+    """A ScriptedBackend that can read a prompt ahead (`prefill`, as the local backend can): it records each prompt
+    it was given and, while `hold` is set, keeps reading until `stop()` says to give way."""
+
+    def __init__(self, *replies: str, context_tokens: int = 4096):
+        super().__init__(*replies, context_tokens=context_tokens)
+        self.prefilled: list[list[dict[str, str]]] = []
+        self.hold = threading.Event()
+        self.reading = threading.Event()  # set once a prefill has started
+
+    def prefill(self, messages: list[dict[str, str]], stop) -> int:
+        self.prefilled.append(messages)
+        self.reading.set()
+        while self.hold.is_set() and not stop():
+            time.sleep(0.005)
+        return sum(self.count_tokens(m["content"]) for m in messages)

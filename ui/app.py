@@ -5,10 +5,13 @@ model in use, the top-k slider, the indexed articles, an upload box and a remove
 
 One `Assistant` (one loaded model) serves every browser tab. llama.cpp is not thread-safe, so
 answers and index changes take turns under one lock, and Gradio's queue makes requests wait
-rather than fail. Each tab keeps its own conversation in `gr.State`, so histories never mix.
+rather than fail. While the user types, the model reads ahead the prompt the question so far would get
+when the lock is free (`read_ahead`); an answer or an upload that needs the lock stops it within one step.
+Each tab keeps its own conversation in `gr.State`, so histories never mix.
 """
 
 
+import contextlib
 import html
 import logging
 import os
@@ -29,6 +32,7 @@ from rag.ui.library import Library
 
 log = logging.getLogger("rag.ui")
 INTERNAL = "internal error: the details are in the server's log"
+MIN_READ_AHEAD_WORDS = 3  # a question typed this far is worth reading ahead
 EMPTY = "Type a question first, e.g. Why did Musk visit Beijing?"  # not the CLI's message, which shows a command
 
 
@@ -41,6 +45,56 @@ class Services:
     feedback_path: Path
     settings: Settings = field(default_factory=Settings)  # what the assistant was built from (rag.compose)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _waiting: int = 0  # answers and index changes waiting for the lock: reading ahead gives way to them
+    _latest: int = 0  # the number of the newest read-ahead: an older one gives way to it
+    _reading: bool = False  # a read-ahead holds the lock
+    _counter: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextlib.contextmanager
+    def foreground(self):
+        """Hold the lock for work a user waits for (an answer, an upload); a read-ahead holding it stops early."""
+        with self._counter:
+            self._waiting += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self._counter:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def read_ahead(self, question: str, turns: list[Turn], top_k: int, window: DateWindow | None = None) -> int:
+        """While the user types: have the model read the prompt the question so far would get
+        (`Assistant.prefetch`, after the follow-up rewrite `Conversation.ask` would make). It gives way, within one
+        step of reading, to an answer or an upload that waits for the lock and to a newer read-ahead (the question
+        typed further), and is skipped while an answer or an upload holds the lock. Returns the prompt tokens the
+        model holds (0: skipped or overtaken)."""
+        from rag.followups import rewrite
+
+        with self._counter:
+            self._latest += 1
+            mine = self._latest
+        if len(question.split()) < MIN_READ_AHEAD_WORDS:  # "Who d" retrieves nothing the question will
+            return 0
+
+        def overtaken() -> bool:
+            return self._waiting > 0 or self._latest != mine
+
+        while not self.lock.acquire(timeout=0.02):  # an older read-ahead stops within one step; an answer does not
+            if overtaken() or not self._reading:
+                return 0
+        try:
+            if overtaken():
+                return 0
+            self._reading = True
+            standalone = rewrite(turns, question).question
+            return self.assistant.prefetch(standalone, top_k=top_k, window=window, follow_up=bool(turns),
+                                           stop=overtaken)
+        finally:
+            self._reading = False
+            self.lock.release()
 
     def reload_index(self) -> None:
         """Point the assistant at the index as it is now on disk (after an upload or removal)."""
@@ -93,7 +147,7 @@ def answer_stream(services: Services, turns: list[Turn], question: str, top_k: i
 
     def work() -> None:
         try:
-            with services.lock:
+            with services.foreground():
                 rewrite, answer = conversation.ask(question, on_token=on_token, top_k=top_k, window=window)
             events.put(("done", (rewrite, answer, conversation.turns)))
         except _Stopped:
@@ -148,6 +202,14 @@ def build_app(services: Services, model_name: str):
         finally:
             stop.set()  # the user pressed Stop or closed the tab: end the model's generation early
 
+    def read_ahead(message: str, turns: list, top_k: float, since: str = "", as_of: str = "") -> None:
+        try:
+            services.read_ahead(message or "", list(turns), int(top_k), date_window(since, as_of))
+        except RagError:  # an empty box or a half-typed date: the answer will say what is wrong
+            pass
+        except Exception:  # reading ahead only saves time: never an error in the page
+            log.exception("reading ahead failed")
+
     def feedback(data: gr.LikeData, records: dict) -> str:
         from rag.feedback import record
 
@@ -177,7 +239,7 @@ def build_app(services: Services, model_name: str):
             path = Path(getattr(f, "name", f))
             pairs.append((getattr(f, "orig_name", None) or path.name, path.read_bytes()))
         try:
-            with services.lock:
+            with services.foreground():
                 report = services.library.add(pairs)
                 if report.accepted:
                     services.reload_index()
@@ -193,7 +255,7 @@ def build_app(services: Services, model_name: str):
         if not article_id:
             return gr.update(), gr.update(), "Choose an uploaded article to remove."
         try:
-            with services.lock:
+            with services.foreground():
                 services.library.remove(article_id)
                 services.reload_index()
         except RagError as exc:
@@ -240,6 +302,10 @@ def build_app(services: Services, model_name: str):
         inputs, outputs = [box, chat, turns, records, top_k, since, as_of], [box, chat, turns, records]
         submitted = box.submit(respond, inputs, outputs, concurrency_limit=1, api_name="ask")
         clicked = ask.click(respond, inputs, outputs, concurrency_limit=1, api_name=False)
+        if services.settings.read_ahead:
+            # on each key; two at once, so that the newer reaches the server and the older gives way to it at once
+            box.input(read_ahead, [box, turns, top_k, since, as_of], None, show_progress="hidden",
+                      trigger_mode="always_last", concurrency_limit=2, api_name=False)
         stop.click(None, None, None, cancels=[submitted, clicked])
         clear.click(lambda: ([], [], {}, ""), None, [chat, turns, records, notice], cancels=[submitted, clicked])
         chat.like(feedback, [records], [notice])

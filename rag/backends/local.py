@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rag.backends import GenerationParams
 from rag.config import DEFAULTS
 from rag.errors import BackendError, ModelError
+
+# Tokens read per step while reading ahead: a waiting answer waits for at most one step (64 tokens, about 0.3 s for the
+# 0.5B on 2 cores); smaller steps read more slowly (scripts/bench_llama.py: 178 tokens/s at 64, 216 at 512)
+PREFILL_SLICE = 64
 
 
 class LlamaCppBackend:
@@ -52,6 +56,32 @@ class LlamaCppBackend:
                     yield piece
         except ValueError as exc:  # llama.cpp reports an over-long prompt this way
             raise BackendError(f"{self.name}: {exc}") from exc
+
+    def prefill(self, messages: list[dict[str, str]], stop: Callable[[], bool] = lambda: False) -> int:
+        """Read the prompt of `messages` into the KV cache now, so that a later `stream` of the same messages, or of
+        messages that share its start, reads only the rest (llama-cpp-python reuses the longest cached prefix).
+
+        The UI calls this while the user is still typing. It reads in slices of `PREFILL_SLICE` tokens and stops
+        between two once `stop()` is true, keeping what it has read. Returns the prompt tokens cached. Like every
+        call on one llama.cpp context, it must not run beside another: the caller serialises them."""
+        llm = self._llm
+        prompt = self._prompt_tokens(messages)
+        # the last token is left to the answer, which samples from its logits
+        end = len(prompt) - 1
+        keep = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), end)
+        llm.n_tokens = keep  # eval drops the KV cache past n_tokens before decoding
+        for start in range(keep, end, PREFILL_SLICE):
+            if stop():
+                break
+            llm.eval(prompt[start : min(start + PREFILL_SLICE, end)])
+        return llm.n_tokens
+
+    def cached_tokens(self, messages: list[dict[str, str]]) -> int:
+        """How many of the prompt tokens of `messages` the KV cache already holds: the part `stream` will not read
+        (at least the prompt's last token is always read again)."""
+        llm = self._llm
+        prompt = self._prompt_tokens(messages)
+        return min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` under the model's own tokenizer."""

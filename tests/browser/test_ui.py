@@ -219,3 +219,13 @@ def test_a_question_asked_as_of_a_day_and_a_box_that_holds_no_date(page):
     message = ask(page, MAPPING)  # the one seed dated by then holds the answer; the 0.5B words it so when shown only it
     assert message.locator(".rag-answer").inner_text() == "As of 2024-04-28: Tesla and Baidu [1]."
     assert "002_9ad4130286e12838" in message.inner_text()
+
+
+def test_a_question_typed_key_by_key_is_answered_as_a_pasted_one(page):
+    # each key sends the question so far to the server, whose model reads its prompt ahead (read_ahead) under the
+    # answering lock: Enter must get the same answer, with the read-ahead stopped or finished, never interleaved
+    page.type("#rag-question textarea", GRACE, delay=40)
+    page.wait_for_timeout(1500)  # a pause before Enter: the read-ahead of the whole question is under way
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll({FINAL!r}).length > 0", timeout=240_000)
+    assert page.locator("#rag-chat .message").last.locator(".rag-answer").inner_text() == "Grace Tao [1]"

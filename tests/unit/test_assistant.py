@@ -104,3 +104,26 @@ def test_sources_quote_the_sentence_that_supports_the_answer(retriever):
     assert shown.startswith(f"[{answer.citations[0].marker}] China's Minister of Industry")
     quote = "“Tesla CEO Elon Musk and Zeng Yuqun, chairman of Chinese electric battery giant CATL, walk side by side"
     assert quote in " ".join(shown.split())
+
+
+def test_reading_ahead_gives_the_model_the_very_prompt_the_answer_sends(retriever):
+    from tests.fakes import ReadingBackend
+
+    backend = ReadingBackend("Zeng Yuqun")
+    assistant = Assistant(retriever, backend)
+    assert assistant.prefetch("Who is the chairman of CATL?") == sum(len(m["content"].split()) for m in
+                                                                     backend.prefilled[0])
+    assistant.answer("Who is the chairman of CATL?")
+    assert backend.calls == backend.prefilled  # same passages, same order, same words: the cache is all reused
+    assert backend.prefilled[0][1]["content"].endswith("\n\nQuestion: Who is the chairman of CATL?")
+
+
+def test_reading_ahead_needs_a_backend_that_can_and_a_passage_over_the_floor(retriever):
+    from tests.fakes import ReadingBackend
+
+    assert Assistant(retriever, ScriptedBackend()).prefetch("Who is the chairman of CATL?") == 0  # an API model
+    backend = ReadingBackend()
+    floor = Assistant(retriever, backend, AssistantSettings(score_floor=0.99))
+    assert floor.prefetch("Who is the chairman of CATL?") == 0 and backend.prefilled == []
+    with pytest.raises(InputError):
+        floor.prefetch("  ")

@@ -234,3 +234,57 @@ def test_a_question_asked_as_of_a_day_sees_only_articles_published_by_then(servi
     kind, (_, answer, _) = events[-1]
     assert kind == "done" and answer.passages
     assert {p.chunk.article_id for p in answer.passages} == {"002_9ad4130286e12838"}  # the one seed dated by then
+
+
+def test_reading_ahead_a_follow_up_reads_what_its_answer_will_send(retriever, tmp_path):
+    from tests.fakes import ReadingBackend
+
+    backend = ReadingBackend("Grace Tao", "People's Daily")
+    services = Services(Assistant(retriever, backend), library=None, feedback_path=tmp_path / "feedback.jsonl")
+    *_, (_, (_, _, turns)) = collect(services, [], VP)
+    assert services.read_ahead(FOLLOW_UP, turns, 4) > 0
+    collect(services, turns, FOLLOW_UP)
+    # the rewrite ("she" -> Grace Tao) and the follow-up's passage order are those of the answer itself
+    assert backend.prefilled[-1] == backend.calls[-1]
+    assert backend.prefilled[-1][1]["content"].endswith(f"\n\nQuestion: {STANDALONE}")
+    assert not services.lock.locked()
+
+
+def test_reading_ahead_gives_way_to_an_answer(retriever, tmp_path):
+    from tests.fakes import ReadingBackend
+
+    backend = ReadingBackend("Grace Tao")
+    services = Services(Assistant(retriever, backend), library=None, feedback_path=tmp_path / "feedback.jsonl")
+    assert services.read_ahead("Who is", [], 4) == 0 and backend.prefilled == []  # two words: too early to read
+    with services.foreground():  # an answer or an upload holds the lock: reading ahead is skipped, not queued
+        assert services.read_ahead(VP, [], 4) == 0 and backend.prefilled == []
+    backend.hold.set()  # this read-ahead reads until something waits for the lock
+    reader = threading.Thread(target=services.read_ahead, args=(VP, [], 4), daemon=True)
+    reader.start()
+    assert backend.reading.wait(10)
+    events = collect(services, [], VP)  # waits for the lock, which the read-ahead then hands over
+    reader.join(10)
+    assert not reader.is_alive() and events[-1][0] == "done" and events[-1][1][1].text.startswith("Grace Tao [")
+    assert not services.lock.locked()
+
+
+def test_an_older_read_ahead_gives_way_to_the_question_typed_further(retriever, tmp_path):
+    from tests.fakes import ReadingBackend
+
+    backend = ReadingBackend("Grace Tao")
+    services = Services(Assistant(retriever, backend), library=None, feedback_path=tmp_path / "feedback.jsonl")
+    backend.hold.set()  # each read-ahead reads until it is told to give way
+    returned = []
+    older = threading.Thread(target=lambda: returned.append(services.read_ahead(VP[:40], [], 4)), daemon=True)
+    older.start()
+    assert backend.reading.wait(10)
+    backend.reading.clear()
+    newer = threading.Thread(target=lambda: returned.append(services.read_ahead(VP, [], 4)), daemon=True)
+    newer.start()
+    older.join(10)
+    assert not older.is_alive() and backend.reading.wait(10)  # the older stopped, the newer is reading
+    events = collect(services, [], VP)  # and the answer stops the newer
+    newer.join(10)
+    assert not newer.is_alive() and len(returned) == 2 and all(n > 0 for n in returned)
+    assert [m[1]["content"].rpartition("Question: ")[2] for m in backend.prefilled] == [VP[:40], VP]
+    assert backend.calls == backend.prefilled[1:] and events[-1][0] == "done"
