@@ -1,5 +1,7 @@
 """Claim-level checking: splitting, the alignment judge's rules and the answer-level verdict (words only, no model)."""
 
+import pytest
+
 from rag.checks.claims.speakers import misattributed
 from rag.checks.claims.split import DraftClaim, split_claims
 from rag.checks.verify import verify
@@ -95,24 +97,23 @@ def test_a_when_question_needs_a_time_in_its_answer():
     assert (v.text, v.abstained) == ("April [1]", False)
 
 
-def test_a_country_the_question_names_is_found_in_its_adjective():
-    trip = [passage(1, "Tesla shares rose 6% after Musk's trip to Beijing, where Chinese regulators cleared its cars.",
-                    title="Tesla shares")]
-    v = verify("How did Tesla shares react to Musk's China trip?", trip, "Tesla shares rose 6% [1].")
-    assert (v.text, v.abstained) == ("Tesla shares rose 6% [1].", False)
-    v = verify("How did Tesla shares react to Musk's talks with Xi Jinping?", trip, "Tesla shares rose 6% [1].")
-    assert v.warnings == ("withdrew an answer whose passage does not mention what was asked about (xi, jinping)",)
-
-
-def test_a_short_question_word_is_found_in_its_inflected_forms():
-    # the first-five-letters stem of "call" is "call", of "calling" "calli": the paraphrase was withdrawn for "call"
-    plant = [passage(1, "Musk praised the Gigafactory in Shanghai, calling it the company's best-performing factory.",
-                     title="Musk in Beijing")]
-    v = verify("Which plant did the billionaire call his company's best-performing one?", plant, "Shanghai")
-    assert (v.text, v.abstained) == ("Shanghai [1]", False)
-    v = verify("Which plant did the billionaire sell to his company's best-known rival?", plant, "Shanghai")
-    assert v.warnings == ("withdrew an answer whose passage is about something else (lacks: plant, billionaire, sell, "
-                          "known, rival)",)
+@pytest.mark.parametrize(("text", "answered", "draft", "unanswered", "warning"), [
+    # a country the question names is found in its adjective ("China" in "Chinese"), a false premise still is not
+    ("Tesla shares rose 6% after Musk's trip to Beijing, where Chinese regulators cleared its cars.",
+     "How did Tesla shares react to Musk's China trip?", "Tesla shares rose 6% [1].",
+     "How did Tesla shares react to Musk's talks with Xi Jinping?",
+     "withdrew an answer whose passage does not mention what was asked about (xi, jinping)"),
+    # a short word is found in its inflected forms: the first five letters of "calling" are "calli", not "call"
+    ("Musk praised the Gigafactory in Shanghai, calling it the company's best-performing factory.",
+     "Which plant did the billionaire call his company's best-performing one?", "Shanghai",
+     "Which plant did the billionaire sell to his company's best-known rival?",
+     "withdrew an answer whose passage is about something else (lacks: plant, billionaire, sell, known, rival)"),
+])
+def test_a_question_word_is_found_in_another_form_of_it(text, answered, draft, unanswered, warning):
+    shown = [passage(1, text, title="Musk in Beijing")]
+    v = verify(answered, shown, draft)
+    assert (v.text, v.abstained) == (draft if draft.endswith(".") else f"{draft} [1]", False)
+    assert verify(unanswered, shown, draft).warnings == (warning,)
 
 
 def test_an_uncited_claim_gets_the_marker_of_the_passage_that_states_it():
