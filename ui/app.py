@@ -45,10 +45,11 @@ class Services:
     feedback_path: Path
     settings: Settings = field(default_factory=Settings)  # what the assistant was built from (rag.compose)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _waiting: int = 0  # answers and index changes waiting for the lock: reading ahead gives way to them
-    _latest: int = 0  # the number of the newest read-ahead: an older one gives way to it
-    _reading: bool = False  # a read-ahead holds the lock
-    _counter: threading.Lock = field(default_factory=threading.Lock)
+    # answers and index changes waiting for the lock: reading ahead gives way to them
+    _waiting: int = field(default=0, init=False, repr=False)
+    _latest: int = field(default=0, init=False, repr=False)  # the newest read-ahead's number: older ones give way
+    _reading: bool = field(default=False, init=False, repr=False)  # a read-ahead holds the lock
+    _counter: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @contextlib.contextmanager
     def foreground(self):

@@ -61,7 +61,7 @@ _VOWELS = frozenset("aeiou")
 
 
 def inflections(word: str) -> frozenset[str]:
-    """`word` and what it may be without a regular inflection: "calling" -> "call", "calle"; "sales" -> "sale";
+    """`word` and what it may be without a regular inflection: "calling" -> "call"; "sales" -> "sale";
     "planned" -> "plan"; "used" -> "use". The first-five-letters stem misses a short word's forms ("call" is not
     "calli"), so the checks also match words that share one of these (`Evidence.has`). Numbers stay as they are."""
     forms = {word}
@@ -152,7 +152,9 @@ class Evidence:
         """Whether the passage contains `term` (numbers exactly, words by stem or by a shared uninflected form)."""
         if term in self.exact:
             return True
-        return not any(c.isdigit() for c in term) and (stem(term) in self.stems or not inflections(term).isdisjoint(self.forms))
+        if any(c.isdigit() for c in term):
+            return False
+        return stem(term) in self.stems or not inflections(term).isdisjoint(self.forms)
 
     def has_name(self, term: str) -> bool:
         """Whether the passage contains `term` as a name: also by its first four letters ("China" in "Chinese
