@@ -87,8 +87,7 @@ class Assistant:
         searched = within(self.retriever, window)
         retrieved = searched.retrieve(question, top_k or self.settings.top_k)
         timings = {"retrieve": _ms(started)}
-        # the best similarity, not the first passage's: a hybrid ranking may put a keyword match first
-        reason = floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
+        reason = self._floor_reason(retrieved)
         if reason:
             return self._result(question, retrieved, "", timings, started, abstained=(reason,))
         shown, messages, prompt_tokens, focused = self._arrange(question, retrieved, follow_up)
@@ -126,10 +125,15 @@ class Assistant:
             return 0
         question = clean_question(question)
         retrieved = within(self.retriever, window).retrieve(question, top_k or self.settings.top_k)
-        if floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor):
+        if self._floor_reason(retrieved):
             return 0
         _, messages, _, _ = self._arrange(question, retrieved, follow_up)
         return prefill(messages, stop)
+
+    def _floor_reason(self, retrieved: list[Passage]) -> str | None:
+        """Why no passage is on topic (the best score is under `score_floor`), or None when one is. The best
+        similarity, not the first passage's: a hybrid ranking may put a keyword match first."""
+        return floor_reason(max((p.score for p in retrieved), default=None), self.settings.score_floor)
 
     def _arrange(self, question: str, retrieved: list[Passage],
                  follow_up: bool) -> tuple[list[Passage], list[dict[str, str]], int, bool]:

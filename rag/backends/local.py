@@ -68,7 +68,7 @@ class LlamaCppBackend:
         prompt = self._prompt_tokens(messages)
         # the last token is left to the answer, which samples from its logits
         end = len(prompt) - 1
-        keep = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), end)
+        keep = self._cached_prefix(prompt)
         llm.n_tokens = keep  # eval drops the KV cache past n_tokens before decoding
         for start in range(keep, end, PREFILL_SLICE):
             if stop():
@@ -79,8 +79,12 @@ class LlamaCppBackend:
     def cached_tokens(self, messages: list[dict[str, str]]) -> int:
         """How many of the prompt tokens of `messages` the KV cache already holds: the part `stream` will not read
         (at least the prompt's last token is always read again)."""
+        return self._cached_prefix(self._prompt_tokens(messages))
+
+    def _cached_prefix(self, prompt: list[int]) -> int:
+        """The length of the start of `prompt` the KV cache holds, at most all but its last token: that token is
+        always read again, because its logits are what the next step samples from or scores."""
         llm = self._llm
-        prompt = self._prompt_tokens(messages)
         return min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
 
     def count_tokens(self, text: str) -> int:
@@ -114,7 +118,7 @@ class LlamaCppBackend:
         # Llama.eval keeps the prompt's bookkeeping (input_ids, n_tokens) that later generation reuses. It re-reads
         # at least the prompt's last token: that token's logits (the first continuation token's distribution) are
         # gone once anything else has been decoded.
-        keep = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt), len(prompt) - 1)
+        keep = self._cached_prefix(prompt)
         llm.n_tokens = keep  # eval drops the KV cache past n_tokens before decoding
         llm.eval(prompt[keep:])
         first = logprobs_at(-1)

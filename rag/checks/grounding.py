@@ -139,7 +139,7 @@ class Evidence:
     exact: frozenset[str]
     stems: frozenset[str]
     prefixes: frozenset[str]  # `name_prefixes` of the words
-    forms: frozenset[str] = frozenset()  # `inflections` of the words
+    forms: frozenset[str]  # `inflections` of the words
 
     @classmethod
     def of(cls, text: str) -> Evidence:
