@@ -62,8 +62,8 @@ _VOWELS = frozenset("aeiou")
 
 def inflections(word: str) -> frozenset[str]:
     """`word` and what it may be without a regular inflection: "calling" -> "call"; "sales" -> "sale";
-    "planned" -> "plan"; "used" -> "use". The first-five-letters stem misses a short word's forms ("call" is not
-    "calli"), so the checks also match words that share one of these (`Evidence.has`). Numbers stay as they are."""
+    "planned" -> "plan"; "used" -> "use"; "evs" -> "ev". The first-five-letters stem misses a short word's forms
+    ("call" is not "calli"), so the checks also match words that share one of these (`Evidence.has`). Numbers stay as they are."""
     forms = {word}
     if any(c.isdigit() for c in word) or word.endswith(("ss", "us", "is")):
         return frozenset(forms)
@@ -71,7 +71,8 @@ def inflections(word: str) -> frozenset[str]:
         root = word[: -len(suffix)]
         if not word.endswith(suffix) or len(root) < 2:
             continue
-        if len(root) >= 3:
+        # a two-letter root only under a plural "s": "EVs" and "IPOs" are the plurals of "EV" and "IPO"
+        if len(root) >= 3 or suffix == "s":
             forms.add(root)
         if suffix in ("ing", "ed") and root[-1] not in _VOWELS and root[-2] in _VOWELS:
             forms.add(root + "e")  # "using" -> "use", "making" -> "make" (but "being" is no "bee")

@@ -98,3 +98,13 @@ def test_inflections_are_regular_forms_of_a_word_only():
     # no form shorter than three letters, none made by the silent-e rule from a vowel ("being" is no "bee")
     assert inflections("being") == {"being"} and inflections("status") == {"status"}
     assert inflections("2,000s") == {"2,000s"}
+    # an acronym's plural: "EVs" is the plural of the "EV" a question names
+    assert inflections("evs") == {"evs", "ev"} and inflections("as") == {"as"}
+
+
+def test_a_name_in_the_question_is_found_in_its_plural():
+    # the seed says "a price war for EVs"; the question names the "EV maker": that was withdrawn as not mentioned
+    shown = [passage(1, "The company said this month it would lay off 10 percent of its global workforce, as it "
+                        "grapples with falling sales and an intensifying price war for EVs led by Chinese brands.")]
+    v = verify("What share of its global workforce will the EV maker lay off?", shown, "10 percent")
+    assert (v.text, v.warnings) == ("10 percent [1]", ())
