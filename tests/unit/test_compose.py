@@ -62,3 +62,45 @@ def test_only_the_default_index_builds_itself(tmp_path, monkeypatch):
         compose.open_store(Settings())
     assert str(err.value) == ("no index at var/index/default and no articles in ./seeds: "
                               "build one with `rag index PATH --index var/index/default`")
+
+
+def _recording_loaders(monkeypatch, retriever, calls):
+    """Stand-ins for the two loaders that record, in order, which thread ran each."""
+    import threading
+
+    def open_model(settings, say=None):
+        calls.append(("model", threading.current_thread() is threading.main_thread()))
+        return ScriptedBackend()
+
+    def open_retriever(settings, loaded=None, embedder=None, say=None):
+        calls.append(("retriever", threading.current_thread() is threading.main_thread()))
+        return retriever
+
+    monkeypatch.setattr(compose, "open_model", open_model)
+    monkeypatch.setattr(compose, "open_retriever", open_retriever)
+
+
+def test_the_model_loads_in_a_thread_beside_an_existing_index(retriever, monkeypatch):
+    calls: list[tuple[str, bool]] = []
+    _recording_loaders(monkeypatch, retriever, calls)
+    assistant = compose.build_assistant(Settings(index=retriever.store.path))
+    assert sorted(calls) == [("model", False), ("retriever", True)]  # the model off the main thread
+    assert assistant.retriever is retriever and assistant.backend.name == ScriptedBackend().name
+
+
+def test_a_missing_index_is_reported_before_any_model_loads(tmp_path, retriever, monkeypatch):
+    calls: list[tuple[str, bool]] = []
+    _recording_loaders(monkeypatch, retriever, calls)
+    with pytest.raises(IndexMissingError):
+        compose.build_assistant(Settings(index=tmp_path / "typo"))
+    assert calls == []
+
+
+def test_the_first_use_builds_the_index_before_loading_the_model(tmp_path, retriever, monkeypatch):
+    fresh = tmp_path / "fresh"
+    (fresh / "seeds").mkdir(parents=True)
+    monkeypatch.chdir(fresh)  # no default index here, and ./seeds to build it from
+    calls: list[tuple[str, bool]] = []
+    _recording_loaders(monkeypatch, retriever, calls)
+    compose.build_assistant(Settings())
+    assert calls == [("retriever", True), ("model", True)]  # one at a time, so the build's progress bar stays whole
