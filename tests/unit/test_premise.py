@@ -26,6 +26,17 @@ def test_passages_that_also_take_the_question_s_side_or_no_side_contradict_nothi
     assert contradicted("Why did Tesla's shares slide?", "Musk met Premier Li Qiang in Beijing.") is None
 
 
+def test_where_a_passage_takes_both_sides_the_sentence_closest_to_the_question_decides():
+    # the 1.5B answered the pre-market question with both sentences, because "fallen" is the question's direction
+    assert contradicted("Why did Tesla's shares slide in pre-market trading after the Beijing trip?",
+                        STOCK.chunk.text) == "the question says “slide” where its passages say “gained”"
+    assert contradicted("Why did Tesla's shares slide this year?", STOCK.chunk.text) is None
+    # the closest sentence must hold half the question's topic words, and only one may: else nothing is decided
+    assert contradicted("Why did Tesla's shares slide in pre-market trading in New York on Friday after the trip?",
+                        STOCK.chunk.text) is None
+    assert contradicted("Why did Tesla's stock slide?", "Tesla's stock gained 6%. Tesla's stock fell 32% this year.") is None
+
+
 def test_an_answer_to_a_contradicted_premise_is_withdrawn_even_when_every_claim_is_supported():
     question = "Why did Tesla's Model 3 and Model Y fail China's data security checks?"
     draft = "Its cars had previously been barred from some sensitive areas due to data security concerns [2]."

@@ -7,11 +7,18 @@ and the sentences supporting the answer, or the passages they come from, hold it
 but nothing of its own direction, the premise is contradicted. The pairs are the few directions news
 reports turn on; a pair is checked only where the passage takes a side, so a question the passages are
 silent about is left to the other checks.
+
+A passage may take both sides about different things: "Tesla's stock gained more than 6% … in pre-market
+trading. Tesla shares have fallen 32% so far this year." Then the sentence that shares most of the question's
+topic words, and at least half of them, is where its premise is stated, and that sentence decides: "Why did
+Tesla's shares slide in pre-market trading?" is contradicted by the first; "Why did Tesla's shares slide this
+year?" is not.
 """
 
 from __future__ import annotations
 
-from rag.checks.grounding import tokens
+from rag.checks.grounding import Evidence, tokens, topic_terms
+from rag.sentences import split_sentences
 
 # (one direction, its opposite), every inflection spelled out: words are compared whole, since five-letter stems
 # make "passengers" a "passed" and "approximately" an "approved"
@@ -36,7 +43,26 @@ _PAIRS += tuple((opposite, same) for same, opposite in _PAIRS)
 
 
 def contradicted(question: str, text: str) -> str | None:
-    """The question's word whose opposite `text` states (and whose own direction it never does), else None."""
+    """The question's word whose opposite `text` states (and whose own direction it never does), or else the one
+    whose opposite the sentence of `text` closest to the question states; None when neither."""
+    return _opposed(question, text) or _opposed(question, _where_asked(question, text))
+
+
+def _where_asked(question: str, text: str) -> str:
+    """The one sentence of `text` that holds the most of the question's topic words (other than its directions),
+    when it holds at least half of them; "" when no sentence does, or two tie."""
+    directions = {w for same, _ in _PAIRS for w in same}
+    topic = [t for t in topic_terms(question) if t not in directions]
+    if not topic:
+        return ""
+    held = sorted(((sum(Evidence.of(s.text).has(t) for t in topic), s.text) for s in split_sentences(text)),
+                  reverse=True)
+    if not held or 2 * held[0][0] < len(topic) or (len(held) > 1 and held[1][0] == held[0][0]):
+        return ""
+    return held[0][1]
+
+
+def _opposed(question: str, text: str) -> str | None:
     asked = tokens(question)
     said = tokens(text)
     for same, opposite in _PAIRS:
