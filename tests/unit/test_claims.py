@@ -59,6 +59,17 @@ def test_a_quote_given_to_the_wrong_speaker_is_removed_and_named():
     assert misattributed("Musk said they had known each other since early Shanghai days.", POST.chunk.text) is None
 
 
+def test_a_speaker_named_as_quoted_is_a_speaker():
+    # the 1.5B's draft for what the official account quoted Li Qiang as saying, which were Musk's words
+    claim = ("The official Chinese account quoted Li Qiang as telling the Tesla boss that they have known each other "
+             "now for many years, since early Shanghai days.")
+    assert misattributed(claim, POST.chunk.text) == "li qiang"
+    assert misattributed("Musk was quoted as saying they had known each other since early Shanghai days.",
+                         POST.chunk.text) is None
+    assert misattributed("Li Qiang was quoted as saying they had known each other since early Shanghai days.",
+                         POST.chunk.text) == "li qiang"
+
+
 def test_a_number_with_the_wrong_meaning_is_unsupported():
     v = verify("How many people does Tesla employ in China?", SHOWN, "Tesla employs 1.7 million people in China [3].")
     assert v.abstained

@@ -13,7 +13,7 @@ import re
 
 _SPEECH = (r"(?:said|says|say|told|tells|posted|posts|wrote|writes|stated|states|added|adds|noted|notes|argued|argues"
            r"|praised|praises|called|calls|described|describes|announced|announces|confirmed|confirms|explained|urged"
-           r"|warned|claimed|claims|insisted|remarked|replied|tweeted|arguing|saying)")
+           r"|warned|claimed|claims|insisted|remarked|replied|tweeted|arguing|saying|telling)")
 _NAME = r"(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})"
 _PRONOUN = r"(?:he|she|they|He|She|They)"
 _TITLES = frozenset("""premier president minister chairman ceo chief executive officer analyst director spokesperson
@@ -28,6 +28,9 @@ _CLAIM_PATTERNS = (
     re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})\s*,?\s+(?:also\s+|later\s+|then\s+)?{_SPEECH}\b"),
     re.compile(rf"\b{_SPEECH}\s+(?:by\s+)?(?P<who>{_NAME})(?=\s*(?:[,.;]|$))"),  # "…," said Dan Ives, analyst
     re.compile(rf"\baccording to\s+(?:the\s+)?(?P<who>{_NAME}|{_PRONOUN})"),
+    # "the official account quoted Li Qiang as telling …", "Musk was quoted as saying …"
+    re.compile(rf"\bquot(?:ed|es|ing)\s+(?P<who>{_ROLE}|{_NAME})\s+as\b"),
+    re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})\s+(?:was|is|were|has been)\s+quoted\b"),
 )
 
 
