@@ -140,7 +140,7 @@ def build_assistant(settings: Settings, say: Say = _quiet, retriever=None, backe
 
 def _open_both(settings: Settings, say: Say):
     """The retriever and the model, loaded side by side: the model in a thread while the index and MiniLM load here
-    (both spend their time in native code that lets the other thread run), which takes 0.2 s off a cold `rag ask`
+    (both spend their time in native code that lets the other thread run), which took 0.16 s off a cold `rag ask`
     on 2 cores (README, Speed). A missing index is reported before any model loads; any other failure is raised
     once the model's thread has finished (at most one model load later). The first use, which builds the default
     index with a progress bar, loads one thing at a time."""
