@@ -70,6 +70,24 @@ def test_a_speaker_named_as_quoted_is_a_speaker():
                          POST.chunk.text) == "li qiang"
 
 
+def test_a_full_name_may_stand_earlier_in_the_passage_when_the_sentence_has_the_surname():
+    from rag.checks.claims.align import AlignmentJudge
+    from rag.checks.claims.sources import sources_of
+
+    yen = passage(1, "Japanese Prime Minister Sanae Takaichi has talked up the benefits of a weaker yen in a campaign "
+                     "speech. Takaichi later softened her stance. “People say the weak yen is bad right now, but for "
+                     "export industries, it’s a major opportunity,” Takaichi said on Saturday at a rally.")
+    question, judge, sources = "What did Japan's prime minister say about the weak yen?", AlignmentJudge(), sources_of([yen])
+    said = judge.judge("Prime Minister Sanae Takaichi said the weak yen is a major opportunity for export industries.",
+                       question, sources)
+    assert (said.supported, said.support) == (True, (sources[2],))
+    # a first name the passage never gives, or a surname the supporting sentence lacks, is still missing
+    assert judge.judge("Prime Minister Yoko Takaichi said the weak yen is a major opportunity for export industries.",
+                       question, sources).reason == "not in its passages: minister, prime, yoko"
+    assert judge.judge("Prime Minister Fumio Kishida said the weak yen is a major opportunity for export industries.",
+                       question, sources).reason == "not in its passages: fumio, kishida, minister, prime"
+
+
 def test_a_number_with_the_wrong_meaning_is_unsupported():
     v = verify("How many people does Tesla employ in China?", SHOWN, "Tesla employs 1.7 million people in China [3].")
     assert v.abstained

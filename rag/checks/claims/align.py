@@ -2,8 +2,10 @@
 
 A claim is supported by a sentence when
 - its names and its numbers written in digits occur in that sentence, the one before it (a pronoun's
-  name may be a sentence away) or the title; a number's unit ("1.7 million cars") stands beside it
-  (cars sold are not employees), and a number word does not contradict the sentence's own count;
+  name may be a sentence away) or the title; a person's full name may stand earlier in the passage when the
+  sentence has their surname ("Prime Minister Sanae Takaichi" for "… Takaichi said"); a number's unit
+  ("1.7 million cars") stands beside it (cars sold are not employees), and a number word does not contradict
+  the sentence's own count;
 - its quoted words occur in the sentence, and a statement it attributes is attributed to the same
   speaker there (`rag.checks.claims.speakers`);
 - it does not deny what the sentence states, or state what a negation there governs;
@@ -43,6 +45,8 @@ _NEGATION = frozenset("not no never none nor n't cannot without neither".split()
 _NEGATIVE = _NEGATION | frozenset("declined refused failed yet absence absent lack lacks denied barred scrapped".split())
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 _CLAUSE_BREAK = re.compile(r",?\s+(?:and|while|but|whereas)\s+|;\s+|,\s+(?:who|which|where)\s+")
+# a run of capitalised words: a name as a claim writes it in full ("Japan's Prime Minister Sanae Takaichi")
+_NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)+")
 _DETAIL_PENALTY = 0.1
 FRAGMENT_WORDS = 5  # an answer this short is an extraction, judged together with its question
 # "How many visitors attended …", "How many of Tesla's China-based employees are …": what the question counts is
@@ -202,6 +206,22 @@ def _denies(sentence: str, words: frozenset[str]) -> bool:
                for i, t in enumerate(tokens))
 
 
+def _introduced_earlier(name: str, claim: str, unit: tuple[Source, ...]) -> bool:
+    """Whether `name` is part of a full name in the claim ("Prime Minister Sanae Takaichi") whose last word a
+    supporting sentence holds ("… Takaichi said") and which stands whole earlier in that sentence's passage: news
+    introduces a person once, then writes the surname. A full name whose surname the sentence lacks gains nothing."""
+    for run in _NAME_RUN.finditer(claim):
+        words = [normalise_token(w) for w in _TOKEN.findall(run.group(0))]
+        if name not in words[:-1]:
+            continue
+        for source in unit:
+            if _words(source.text).has(words[-1]):
+                before = _words(source.passage.chunk.text[: source.end])
+                if all(before.has_name(w) for w in words):
+                    return True
+    return False
+
+
 class AlignmentJudge:
     """Sentence alignment with exact names and numbers, content-word coverage and (with an embedder) MiniLM cosine."""
 
@@ -270,7 +290,8 @@ class AlignmentJudge:
         # a fragment's question may name things the answer's sentence does not: those are checked per answer
         checked = terms.required if terms.fragment else terms.numbers | terms.names
         missing = sorted(t for t in checked & terms.numbers if not context.has(t))
-        missing += sorted(t for t in checked - terms.numbers if not context.has_name(t))
+        missing += sorted(t for t in checked - terms.numbers if not context.has_name(t)
+                          and not _introduced_earlier(t, claim, unit))
         if missing:
             return f"not in its passages: {', '.join(dict.fromkeys(missing))}"
         for number, noun in terms.units:
