@@ -70,6 +70,20 @@ def test_a_speaker_named_as_quoted_is_a_speaker():
                          POST.chunk.text) == "li qiang"
 
 
+def test_a_participle_after_a_comma_speaks_for_the_clause_s_subject():
+    tao = ("Also on Friday, Grace Tao, Tesla’s vice president in charge of external relations in China, published a "
+           "commentary on the social media account of state media outlet People’s Daily, arguing that autonomous "
+           "driving technologies would be the new growth engine for the EV industry.")
+    # "People's Daily, arguing" made People's Daily the speaker, so Grace Tao's own argument was misattributed
+    assert misattributed("Grace Tao argues that autonomous driving technologies would be the new growth engine.", tao) is None
+    assert misattributed("Musk argued that autonomous driving technologies would be the new growth engine.", tao) == "musk"
+    # a pronoun subject is the speaker of the sentence before
+    softened = "She later softened her stance, saying she did not have a preference for the yen’s direction."
+    before = "Japanese Prime Minister Sanae Takaichi has talked up the benefits of a weaker yen in a campaign speech."
+    assert misattributed("Takaichi said she did not have a preference for the yen’s direction.", softened, before) is None
+    assert misattributed("Kishida said she did not have a preference for the yen’s direction.", softened, before) == "kishida"
+
+
 def test_a_full_name_may_stand_earlier_in_the_passage_when_the_sentence_has_the_surname():
     from rag.checks.claims.align import AlignmentJudge
     from rag.checks.claims.sources import sources_of

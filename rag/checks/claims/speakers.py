@@ -23,9 +23,13 @@ _NOT_NAMES = frozenset("""the a an on in at this that these those it its his her
     friday saturday sunday january february march april may june july august september october november december also
     but and chinese state media""".split())
 
+# a participle after a comma speaks for the clause's subject, not only for the words before the comma: "Grace Tao …
+# published a commentary on the account of People's Daily, arguing that …" is Grace Tao arguing
+_PARTICIPLE = r"(?:arguing|saying|telling|adding|noting|writing|warning|claiming|insisting|explaining)"
 _ROLE = r"(?:(?:the|The)\s+)?(?:premier|president|minister|chairman|ceo|chief executive|analyst|director|spokesperson|secretary)"
 _CLAIM_PATTERNS = (
-    re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})\s*,?\s+(?:also\s+|later\s+|then\s+)?{_SPEECH}\b"),
+    re.compile(rf"(?P<who>{_ROLE}|{_NAME}|{_PRONOUN})(?:\s+|\s*,\s+(?!{_PARTICIPLE}\b))(?:also\s+|later\s+|then\s+)?"
+               rf"{_SPEECH}\b"),
     re.compile(rf"\b{_SPEECH}\s+(?:by\s+)?(?P<who>{_NAME})(?=\s*(?:[,.;]|$))"),  # "…," said Dan Ives, analyst
     re.compile(rf"\baccording to\s+(?:the\s+)?(?P<who>{_NAME}|{_PRONOUN})"),
     # "the official account quoted Li Qiang as telling …", "Musk was quoted as saying …"
@@ -49,7 +53,18 @@ def speakers(text: str, previous: str = "") -> set[str]:
                 found |= speakers(previous) or first_name(previous)
             else:
                 found |= _tokens(who)
+    for match in re.finditer(rf",\s+{_PARTICIPLE}\b", text):
+        # the subject is somewhere before ("Tesla's vice president …, Grace Tao, published …, arguing"): any name there
+        subject = _names(text[: match.start()])
+        if subject <= {"he", "she", "they"}:  # "She softened her stance, saying …": someone the sentence before names
+            subject = speakers(previous) or _names(previous)
+        found |= subject
     return found
+
+
+def _names(text: str) -> set[str]:
+    """The name tokens of every run of capitalised words in `text`."""
+    return {t for name in re.findall(_NAME, text) for t in _tokens(name)}
 
 
 def first_name(text: str) -> set[str]:
