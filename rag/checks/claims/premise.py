@@ -40,19 +40,21 @@ _DIRECTIONS = (
 
 _PAIRS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in _DIRECTIONS)
 _PAIRS += tuple((opposite, same) for same, opposite in _PAIRS)
+_DIRECTION_WORDS = frozenset(w for same, _ in _PAIRS for w in same)
 
 
 def contradicted(question: str, text: str) -> str | None:
     """The question's word whose opposite `text` states (and whose own direction it never does), or else the one
     whose opposite the sentence of `text` closest to the question states; None when neither."""
+    if _DIRECTION_WORDS.isdisjoint(tokens(question)):  # most questions: no sentence needs to be found
+        return None
     return _opposed(question, text) or _opposed(question, _where_asked(question, text))
 
 
 def _where_asked(question: str, text: str) -> str:
     """The one sentence of `text` that holds the most of the question's topic words (other than its directions),
     when it holds at least half of them; "" when no sentence does, or two tie."""
-    directions = {w for same, _ in _PAIRS for w in same}
-    topic = [t for t in topic_terms(question) if t not in directions]
+    topic = [t for t in topic_terms(question) if t not in _DIRECTION_WORDS]
     if not topic:
         return ""
     held = sorted(((sum(Evidence.of(s.text).has(t) for t in topic), s.text) for s in split_sentences(text)),
